@@ -1,0 +1,152 @@
+package io.sparkgpt.jobs.tokenize;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/**
+ * The documents of one shard, read lazily from its file ranges (on an executor). Problems are
+ * counted in the shard's report: binary files, invalid UTF-8, oversized documents, JSON lines
+ * that don't parse or lack the text field.
+ */
+final class ShardDocuments implements Iterator<Document> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Iterator<Shard.FileRange> ranges;
+    private final TokenizeSettings settings;
+    private final Configuration conf;
+    private final ShardReport report;
+    private Shard.FileRange range;
+    private RangeLineReader lines;
+    private Document next;
+
+    ShardDocuments(Shard shard, TokenizeSettings settings, Configuration conf, ShardReport report) {
+        this.ranges = shard.ranges().iterator();
+        this.settings = settings;
+        this.conf = conf;
+        this.report = report;
+    }
+
+    @Override
+    public boolean hasNext() {
+        try {
+            while (next == null && (lines != null || ranges.hasNext())) {
+                next = lines != null ? nextFromLines() : openRange(ranges.next());
+            }
+            return next != null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + range.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Document next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException();
+        }
+        Document d = next;
+        next = null;
+        return d;
+    }
+
+    /** Starts a range: a whole document in text mode, else a line reader (null document). */
+    private Document openRange(Shard.FileRange r) throws IOException {
+        range = r;
+        Path path = new Path(r.path());
+        FSDataInputStream in = path.getFileSystem(conf).open(path);
+        if (r.wholeFile() && CorpusPlanner.hasNul(in.readNBytes(CorpusPlanner.SNIFF_BYTES))) {
+            in.close();
+            report.skip("binary_file", r.path(), r.start(), -1);
+            return null;
+        }
+        if (settings.format() == InputFormat.TEXT) {
+            return readWholeFile(in, r);
+        }
+        boolean atLineStart = r.start() == 0;
+        in.seek(Math.max(0, r.start() - 1));
+        if (!atLineStart) {
+            atLineStart = in.read() == '\n';
+        }
+        lines = new RangeLineReader(in, r.start(), r.end(), settings.maxDocumentBytes(), atLineStart);
+        return null;
+    }
+
+    private Document readWholeFile(FSDataInputStream in, Shard.FileRange r) throws IOException {
+        try (in) {
+            if (r.fileLength() > settings.maxDocumentBytes()) {
+                report.skip("oversized_document", r.path(), r.start(), -1);
+                return null;
+            }
+            in.seek(0);
+            String text = Utf8.decode(in.readAllBytes(), settings.strict(), r.path(), report);
+            if (text.isEmpty()) {
+                report.skip("empty_document", r.path(), r.start(), -1);
+                return null;
+            }
+            return new Document(r.path(), text);
+        }
+    }
+
+    /** The next document of the current range's lines, or null (range finished or line skipped). */
+    private Document nextFromLines() throws IOException {
+        long index = lines.lines();
+        RangeLineReader.Line line = lines.next();
+        if (line == null) {
+            report.rangeLines.add(new ShardReport.RangeLines(range.path(), range.start(), lines.lines()));
+            lines.close();
+            lines = null;
+            return null;
+        }
+        if (line.oversized()) {
+            report.skip("oversized_document", range.path(), range.start(), index);
+            return null;
+        }
+        if (isBlank(line.bytes())) {
+            return null;
+        }
+        String where = range.path() + " at byte " + line.offset();
+        String text = Utf8.decode(line.bytes(), settings.strict(), where, report);
+        if (settings.format() == InputFormat.JSONL) {
+            text = textField(text, index);
+        }
+        return text == null ? null : new Document(range.path() + "#" + line.offset(), text);
+    }
+
+    /** The JSON line's text field, or null (counted) if the line is not JSON or lacks the field. */
+    private String textField(String jsonLine, long index) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(jsonLine);
+        } catch (JsonProcessingException e) {
+            report.skip("invalid_json", range.path(), range.start(), index);
+            return null;
+        }
+        JsonNode field = node == null ? null : node.get(settings.textField());
+        if (field == null || !field.isTextual()) {
+            report.skip("missing_text_field", range.path(), range.start(), index);
+            return null;
+        }
+        if (field.textValue().isEmpty()) {
+            report.skip("empty_document", range.path(), range.start(), index);
+            return null;
+        }
+        return field.textValue();
+    }
+
+    private static boolean isBlank(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\f') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,140 @@
+package io.sparkgpt.jobs.tokenize;
+
+import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.jobs.io.HadoopConf;
+import io.sparkgpt.jobs.io.OutputPublisher;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.CollectionAccumulator;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The tokenize job: a corpus on any Hadoop file system becomes a sliding-window dataset of BPE
+ * ids in Parquet (DIR/train, DIR/val, DIR/dataset.json). The corpus is read and tokenized in
+ * the executors, a shard a task; only file names and counts reach the driver.
+ */
+public final class TokenizeJob {
+    /** The windows' columns as written under DIR/train and DIR/val. */
+    public static final StructType WINDOW_SCHEMA = new StructType(new StructField[] {
+            DataTypes.createStructField("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false),
+            DataTypes.createStructField("shard", DataTypes.IntegerType, false),
+            DataTypes.createStructField("offset", DataTypes.LongType, false)});
+    private static final StructType ROW_SCHEMA = new StructType(new StructField[] {
+            DataTypes.createStructField("split", DataTypes.StringType, false),
+            WINDOW_SCHEMA.fields()[0], WINDOW_SCHEMA.fields()[1], WINDOW_SCHEMA.fields()[2]});
+
+    private static final Pattern REMOTE_USER_ERROR =
+            Pattern.compile(Pattern.quote(UserInputException.class.getName()) + ": ([^\\n]*)");
+
+    private TokenizeJob() {
+    }
+
+    public static TokenizeResult run(SparkSession spark, TokenizeConfig config) throws IOException {
+        long started = System.nanoTime();
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        try (OutputPublisher output = new OutputPublisher(config.output(), config.overwrite(), hadoop)) {
+            CorpusPlan plan = CorpusPlanner.plan(config, hadoop);
+            boolean bookSplit = config.format() == InputFormat.TEXT && plan.files().size() == 1;
+            DatasetStats stats = tokenize(spark, config, plan, bookSplit, output.temporary());
+            if (!bookSplit && stats.documents() == 1 && config.valFraction() > 0) {
+                // One document in a line-based format: cut it at the character mark, like text.
+                output.fileSystem().delete(output.temporary(), true);
+                bookSplit = true;
+                stats = tokenize(spark, config, plan, true, output.temporary());
+            }
+            requireWindows(config, stats);
+            DatasetManifest manifest = DatasetManifest.of(config, stats, bookSplit);
+            layOutSplits(spark, output.fileSystem(), output.temporary());
+            manifest.write(output.fileSystem(), output.temporary());
+            Path published = output.publish();
+            return new TokenizeResult(published.toString(), manifest, (System.nanoTime() - started) / 1e9);
+        }
+    }
+
+    /** Writes all windows, partitioned by split, to {@code directory}; returns the shards' counts. */
+    private static DatasetStats tokenize(SparkSession spark, TokenizeConfig config, CorpusPlan plan,
+                                         boolean bookSplit, Path directory) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        CollectionAccumulator<ShardReport> reports = jsc.sc().collectionAccumulator("tokenize shard reports");
+        TokenizeSettings settings = TokenizeSettings.of(config, bookSplit);
+        JavaRDD<Row> rows = config.format() == InputFormat.PARQUET
+                ? ParquetInput.documentRows(spark, config, plan).mapPartitionsWithIndex(
+                        new ShardFunctions.ParquetRowsToWindows(settings, reports), true)
+                : jsc.parallelize(plan.shards(), Math.max(1, plan.shards().size())).mapPartitionsWithIndex(
+                        new ShardFunctions.FileShardToWindows(settings,
+                                jsc.broadcast(new HadoopConf(spark.sparkContext().hadoopConfiguration())), reports),
+                        true);
+        try {
+            spark.createDataFrame(rows, ROW_SCHEMA).write().partitionBy("split").parquet(directory.toString());
+        } catch (Exception e) { // Spark's SparkException is checked, though Scala doesn't declare it
+            throw userErrorIn(e);
+        } finally {
+            ParquetInput.restorePartitioning(spark);
+        }
+        return DatasetStats.of(reports.value(), plan, bookSplit);
+    }
+
+    /**
+     * A task's bad-input error, rethrown as itself rather than buried in Spark's job failure. On a
+     * cluster the task's exception may reach the driver only as text in the failure message.
+     */
+    private static RuntimeException userErrorIn(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UserInputException u) {
+                return new UserInputException(u.getMessage());
+            }
+        }
+        Matcher remote = REMOTE_USER_ERROR.matcher(String.valueOf(e.getMessage()));
+        if (remote.find()) {
+            return new UserInputException(remote.group(1));
+        }
+        return e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+    }
+
+    private static void requireWindows(TokenizeConfig config, DatasetStats stats) {
+        String inputs = String.join(", ", config.inputs());
+        if (stats.documents() == 0) {
+            throw new UserInputException("input " + inputs + " has no documents to tokenize (skipped: "
+                    + stats.skipped() + "): check --format (" + config.format().id() + ") and the files");
+        }
+        if (stats.train().windows() == 0) {
+            throw new UserInputException(String.format("input %s gives %d training tokens, fewer than one window "
+                    + "needs (--max-length %d + 1): lower --max-length or add text", inputs,
+                    stats.train().tokens(), config.maxLength()));
+        }
+    }
+
+    /** Renames Spark's split=train, split=val to train, val, writing an empty val if none. */
+    private static void layOutSplits(SparkSession spark, FileSystem fs, Path directory) throws IOException {
+        for (String split : WindowRows.SPLIT_NAMES) {
+            Path written = new Path(directory, "split=" + split);
+            Path target = new Path(directory, split);
+            if (fs.exists(written)) {
+                if (!fs.rename(written, target)) {
+                    throw new IOException("could not rename " + written + " to " + target);
+                }
+            } else {
+                spark.createDataFrame(List.<Row>of(), WINDOW_SCHEMA).write().parquet(target.toString());
+            }
+        }
+    }
+
+    /** Column names, for error messages. */
+    static String columns(StructType schema) {
+        return java.util.Arrays.stream(schema.fields()).map(StructField::name).collect(Collectors.joining(", "));
+    }
+}
