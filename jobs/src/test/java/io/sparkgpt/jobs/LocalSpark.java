@@ -15,8 +15,6 @@ public final class LocalSpark {
     }
 
     public static void stop(SparkSession spark) {
-        spark.stop();
-        SparkSession.clearActiveSession();
-        SparkSession.clearDefaultSession();
+        io.sparkgpt.jobs.cli.Sessions.stop(spark);
     }
 }

@@ -1,6 +1,7 @@
 package io.sparkgpt.jobs.bench;
 
 import io.sparkgpt.jobs.cli.Json;
+import io.sparkgpt.jobs.cli.Sessions;
 import io.sparkgpt.jobs.tokenize.InputFormat;
 import io.sparkgpt.jobs.tokenize.TokenizeConfig;
 import io.sparkgpt.jobs.tokenize.TokenizeJob;
@@ -104,9 +105,7 @@ public final class TokenizeBench implements Callable<Integer> {
             long tokens = s.train().tokens() + s.val().tokens();
             return new Speed(bytes / best / 1e6 / cores, tokens / best / cores, tokens);
         } finally {
-            spark.stop();
-            SparkSession.clearActiveSession();
-            SparkSession.clearDefaultSession();
+            Sessions.stop(spark);
             deleteRecursively(out);
         }
     }

@@ -10,4 +10,11 @@ public final class Sessions {
     public static SparkSession start(String command) {
         return SparkSession.builder().appName("sparkgpt " + command).getOrCreate();
     }
+
+    /** Stops the session and forgets it, so that a later command in this JVM starts afresh. */
+    public static void stop(SparkSession spark) {
+        spark.stop();
+        SparkSession.clearActiveSession();
+        SparkSession.clearDefaultSession();
+    }
 }

@@ -79,7 +79,7 @@ public final class TokenizeCommand implements Callable<Integer> {
             TokenizeResult result = TokenizeJob.run(spark, config);
             System.out.println(json ? Json.of(toJson(result)) : summary(result));
         } finally {
-            spark.stop();
+            Sessions.stop(spark);
         }
         return 0;
     }
@@ -96,8 +96,8 @@ public final class TokenizeCommand implements Callable<Integer> {
         DatasetManifest m = r.manifest();
         DatasetStats s = m.stats();
         StringBuilder out = new StringBuilder(String.format(
-                "tokenized %,d documents into %s in %.1f s (%s, max_length %d, stride %d, split %s)%n",
-                s.documents(), r.output(), r.seconds(), m.encoding(), m.maxLength(), m.stride(), m.splitMethod()));
+                "tokenized %s in %.1f s: %,d documents (%s, max_length %d, stride %d, split %s)%n",
+                r.output(), r.seconds(), s.documents(), m.encoding(), m.maxLength(), m.stride(), m.splitMethod()));
         out.append(line("train", s.train())).append(line("val", s.val()));
         out.append("  skipped: ").append(s.skipped().isEmpty() ? "none" : s.skipped().toString());
         if (s.invalidUtf8Documents() > 0) {

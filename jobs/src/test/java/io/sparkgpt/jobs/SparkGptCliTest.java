@@ -1,0 +1,98 @@
+package io.sparkgpt.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line as a user meets it: exit codes, messages, --json, validation before Spark. */
+class SparkGptCliTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream savedOut;
+    private PrintStream savedErr;
+    @TempDir
+    Path tmp;
+
+    @BeforeEach
+    void capture() {
+        savedOut = System.out;
+        savedErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        // The launcher or spark-submit sets the master; here the test plays the launcher.
+        System.setProperty("spark.master", "local[2]");
+        System.setProperty("spark.ui.enabled", "false");
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(savedOut);
+        System.setErr(savedErr);
+        System.clearProperty("spark.master");
+        System.clearProperty("spark.ui.enabled");
+    }
+
+    private String stderr() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void helpListsTheCommandsAndExitsZero() {
+        assertEquals(0, SparkGpt.execute("--help"));
+        String help = out.toString(StandardCharsets.UTF_8);
+        assertTrue(help.contains("tokenize") && help.contains("bench"), help);
+    }
+
+    @Test
+    void anUnknownOptionIsNamedAndExitsTwo() {
+        assertEquals(2, SparkGpt.execute("tokenize", "--input", "x", "--output", "y", "--bogus"));
+        assertTrue(stderr().contains("Unknown option: '--bogus'"), stderr());
+    }
+
+    @Test
+    void anOptionOutOfRangeIsRefusedBeforeSparkStarts() {
+        // Had Spark started, this master would fail it with another message.
+        System.setProperty("spark.master", "nowhere://spark-must-not-start");
+        assertEquals(2, SparkGpt.execute("tokenize", "--input", "x", "--output", "y", "--max-length", "0"));
+        assertTrue(stderr().contains("error: --max-length 0 must be at least 1"), stderr());
+        assertEquals(2, SparkGpt.execute("tokenize", "--input", "x", "--output", "y", "--format", "csv"));
+        assertTrue(stderr().contains("unknown --format 'csv'"), stderr());
+    }
+
+    @Test
+    void tokenizeWithJsonPrintsOneJsonObjectThatMatchesTheDataset() throws Exception {
+        Path output = tmp.resolve("dataset");
+        int status = SparkGpt.execute("tokenize", "--input", Path.of("..", "data", "the-verdict.txt").toString(),
+                "--output", output.toString(), "--json");
+        assertEquals(0, status, stderr());
+        String stdout = out.toString(StandardCharsets.UTF_8).trim();
+        assertFalse(stdout.contains("\n"), "one line of JSON on stdout: " + stdout);
+        JsonNode json = new ObjectMapper().readTree(stdout);
+        assertEquals(18, json.get("train").get("windows").asInt());
+        assertEquals(2, json.get("val").get("windows").asInt());
+        JsonNode manifest = new ObjectMapper().readTree(output.resolve("dataset.json").toFile());
+        assertEquals(manifest.get("train"), json.get("train"), "stdout and dataset.json agree");
+        assertTrue(Files.isDirectory(output.resolve("train")));
+    }
+
+    @Test
+    void aMissingInputExitsTwoNamingIt() {
+        assertEquals(2, SparkGpt.execute("tokenize", "--input", tmp.resolve("nope.txt").toString(),
+                "--output", tmp.resolve("out").toString()));
+        assertTrue(stderr().contains("nope.txt does not exist"), stderr());
+        assertFalse(Files.exists(tmp.resolve("out")));
+    }
+}
