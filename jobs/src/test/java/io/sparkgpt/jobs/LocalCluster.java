@@ -1,0 +1,63 @@
+package io.sparkgpt.jobs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Spark standalone cluster for integration tests, driven through scripts/local-cluster:
+ * a master and workers in their own JVMs on 127.0.0.1, with authentication on. Ports differ from
+ * the script's defaults so a user's own cluster is left alone.
+ */
+public final class LocalCluster implements AutoCloseable {
+    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private final Path state;
+
+    private LocalCluster(Path state) {
+        this.state = state;
+    }
+
+    public static LocalCluster start(Path state, int workers) throws IOException, InterruptedException {
+        LocalCluster cluster = new LocalCluster(state);
+        Process p = cluster.script(List.of("start", "--workers", Integer.toString(workers),
+                "--worker-memory", "2g"), state.resolve("start.log"));
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("local cluster did not start: " + Files.readString(state.resolve("start.log")));
+        }
+        return cluster;
+    }
+
+    /** Submits a sparkgpt command to the cluster (SparkSubmit, client mode); returns the process. */
+    public Process submit(Path log, String... command) throws IOException {
+        List<String> args = new ArrayList<>(List.of("submit", "--executor-memory", "1g"));
+        args.addAll(List.of(command));
+        return script(args, log);
+    }
+
+    /** Process ids of the worker JVMs, in order. */
+    public List<Long> workerPids() throws IOException {
+        List<Long> pids = new ArrayList<>();
+        for (int i = 1; Files.exists(state.resolve("worker-" + i + ".pid")); i++) {
+            pids.add(Long.parseLong(Files.readString(state.resolve("worker-" + i + ".pid")).trim()));
+        }
+        return pids;
+    }
+
+    private Process script(List<String> args, Path log) throws IOException {
+        List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("scripts/local-cluster").toString()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("SPARKGPT_CLUSTER_DIR", state.toString());
+        pb.environment().put("SPARKGPT_MASTER_PORT", "17077");
+        pb.environment().put("SPARKGPT_MASTER_UI_PORT", "18080");
+        return pb.start();
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        script(List.of("stop"), state.resolve("stop.log")).waitFor(60, TimeUnit.SECONDS);
+    }
+}
