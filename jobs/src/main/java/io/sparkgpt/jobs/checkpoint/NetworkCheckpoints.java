@@ -1,0 +1,53 @@
+package io.sparkgpt.jobs.checkpoint;
+
+import io.sparkgpt.model.GptConfig;
+import io.sparkgpt.model.GptNetwork;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Moves a GPT network in and out of a {@link Checkpoint}: its config, its flat parameter vector
+ * and its flat updater (optimizer) state, both in DL4J's own order, plus the iteration count the
+ * learning-rate schedule and Adam's bias correction depend on.
+ */
+public final class NetworkCheckpoints {
+    private NetworkCheckpoints() {
+    }
+
+    /** A snapshot of the network at the given training state. */
+    public static Checkpoint capture(ComputationGraph net, TrainingState state) {
+        INDArray updater = net.getUpdater().getStateViewArray();
+        return new Checkpoint(GptNetwork.config(net).toJson(), net.params().toFloatVector(),
+                updater == null ? new float[0] : updater.toFloatVector(), state);
+    }
+
+    /**
+     * Rebuilds the network of a checkpoint with the given updater and weight decay (which must be
+     * those it was trained with: the updater state's layout depends on them).
+     */
+    public static ComputationGraph restore(Checkpoint checkpoint, IUpdater updater, double weightDecay) {
+        GptConfig config = GptConfig.fromJson(checkpoint.modelConfigJson());
+        ComputationGraph net = GptNetwork.build(config, checkpoint.state().seed(), updater, weightDecay,
+                DataType.FLOAT);
+        if (net.numParams() != checkpoint.parameters().length) {
+            throw new IllegalArgumentException("checkpoint holds " + checkpoint.parameters().length
+                    + " parameters but its config builds a network of " + net.numParams());
+        }
+        net.setParams(Nd4j.createFromArray(checkpoint.parameters()).reshape(1, checkpoint.parameters().length));
+        INDArray state = net.getUpdater().getStateViewArray();
+        if (state != null) {
+            if (state.length() != checkpoint.updaterState().length) {
+                throw new IllegalArgumentException("checkpoint holds " + checkpoint.updaterState().length
+                        + " optimizer values but this updater needs " + state.length()
+                        + ": resume with the optimizer settings the run was trained with");
+            }
+            state.assign(Nd4j.createFromArray(checkpoint.updaterState()).reshape(state.shape()));
+        }
+        net.getConfiguration().setIterationCount(Math.toIntExact(checkpoint.state().step()));
+        net.getConfiguration().setEpochCount(checkpoint.state().epoch());
+        return net;
+    }
+}
