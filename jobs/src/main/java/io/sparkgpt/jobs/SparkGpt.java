@@ -1,6 +1,10 @@
 package io.sparkgpt.jobs;
 
 import io.sparkgpt.jobs.bench.BenchCommand;
+import io.sparkgpt.jobs.model.EvalCommand;
+import io.sparkgpt.jobs.model.ExportCommand;
+import io.sparkgpt.jobs.model.ImportCommand;
+import io.sparkgpt.jobs.model.InfoCommand;
 import io.sparkgpt.jobs.tokenize.TokenizeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,7 +19,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sparkgpt", mixinStandardHelpOptions = true, version = "sparkgpt 0.1.0",
         description = "GPT-2 data pipelines and training on Apache Spark.",
-        subcommands = {TokenizeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TokenizeCommand.class, InfoCommand.class, EvalCommand.class, ExportCommand.class,
+                ImportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SparkGpt implements Runnable {
     /** Exit status for bad input (unknown option, missing path, value out of range). */
     public static final int EXIT_USAGE = 2;
@@ -25,7 +30,7 @@ public final class SparkGpt implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "name a command: tokenize or bench (see --help)");
+        throw new ParameterException(spec.commandLine(), "name a command (see --help)");
     }
 
     public static void main(String[] args) {

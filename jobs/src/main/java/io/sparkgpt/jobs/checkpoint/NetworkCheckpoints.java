@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
 
 /**
  * Moves a GPT network in and out of a {@link Checkpoint}: its config, its flat parameter vector
@@ -22,6 +23,14 @@ public final class NetworkCheckpoints {
         INDArray updater = net.getUpdater().getStateViewArray();
         return new Checkpoint(GptNetwork.config(net).toJson(), net.params().toFloatVector(),
                 updater == null ? new float[0] : updater.toFloatVector(), state);
+    }
+
+    /** The network of a checkpoint for inference (generation, evaluation, export): no optimizer. */
+    public static ComputationGraph forInference(Checkpoint checkpoint) {
+        GptConfig config = GptConfig.fromJson(checkpoint.modelConfigJson());
+        ComputationGraph net = GptNetwork.build(config, checkpoint.state().seed(), new NoOp(), 0, DataType.FLOAT);
+        net.setParams(Nd4j.createFromArray(checkpoint.parameters()).reshape(1, checkpoint.parameters().length));
+        return net;
     }
 
     /**

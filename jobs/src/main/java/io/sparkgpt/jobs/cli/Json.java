@@ -12,6 +12,15 @@ public final class Json {
     private Json() {
     }
 
+    /** A JSON text as maps and lists, to nest in another object. */
+    public static Object parse(String json) {
+        try {
+            return MAPPER.readValue(json, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static String of(Object value) {
         try {
             return MAPPER.writeValueAsString(value);

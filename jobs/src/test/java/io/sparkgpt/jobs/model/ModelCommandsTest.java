@@ -1,0 +1,130 @@
+package io.sparkgpt.jobs.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgpt.jobs.SparkGpt;
+import io.sparkgpt.jobs.checkpoint.CheckpointStore;
+import io.sparkgpt.jobs.checkpoint.NetworkCheckpoints;
+import io.sparkgpt.jobs.checkpoint.TrainingState;
+import io.sparkgpt.model.GptConfig;
+import io.sparkgpt.model.GptNetwork;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** info, export, import and eval as a user runs them. */
+class ModelCommandsTest {
+    static final Path VERDICT = Path.of("..", "data", "the-verdict.txt");
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream savedOut;
+    private PrintStream savedErr;
+    @TempDir
+    Path tmp;
+
+    @BeforeEach
+    void capture() {
+        savedOut = System.out;
+        savedErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(savedOut);
+        System.setErr(savedErr);
+    }
+
+    private JsonNode runJson(String... args) throws Exception {
+        out.reset();
+        assertEquals(0, SparkGpt.execute(args), err.toString(StandardCharsets.UTF_8));
+        return new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+    }
+
+    private Path checkpoint(GptConfig config, String name) throws Exception {
+        return checkpoint(config, name, 1);
+    }
+
+    /** A checkpoint of a fresh network whose parameters are multiplied by {@code scale}. */
+    private Path checkpoint(GptConfig config, String name, double scale) throws Exception {
+        ComputationGraph net = GptNetwork.build(config, 5);
+        net.params().muli(scale);
+        CheckpointStore store = new CheckpointStore(tmp.resolve(name).toString(), new Configuration());
+        return Path.of(store.save(NetworkCheckpoints.capture(net, TrainingState.start(5))).toUri());
+    }
+
+    @Test
+    void infoPrintsTheBooksParameterCountsAndSize() throws Exception {
+        JsonNode small = runJson("info", "--preset", "gpt2-small", "--json");
+        assertEquals(163_009_536L, small.get("parameters").asLong());
+        assertEquals(621.83, small.get("fp32_mb").asDouble(), 1e-9);
+        assertEquals(124_412_160L, runJson("info", "--preset", "gpt2-small", "--tie-weights", "--json")
+                .get("parameters").asLong());
+        assertEquals(2, SparkGpt.execute("info", "--preset", "gpt2-tiny"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("gpt2-tiny"), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void exportThenImportGivesBackExactlyTheSameWeights() throws Exception {
+        GptConfig[] configs = {GptConfig.preset("tiny"), GptConfig.preset("tiny").withTieWeights(true).withQkvBias(true)};
+        for (int i = 0; i < configs.length; i++) {
+            Path ckpt = checkpoint(configs[i], "run" + i);
+            Path file = tmp.resolve("model" + i + ".safetensors");
+            assertEquals(0, SparkGpt.execute("export", "--checkpoint", ckpt.toString(), "--output", file.toString()),
+                    err.toString(StandardCharsets.UTF_8));
+            Path imported = tmp.resolve("imported" + i);
+            assertEquals(0, SparkGpt.execute("import", "--input", file.toString(), "--output", imported.toString()),
+                    err.toString(StandardCharsets.UTF_8));
+            CheckpointStore store = new CheckpointStore(imported.toString(), new Configuration());
+            var back = store.latestValid(m -> { }).orElseThrow().checkpoint();
+            var original = new CheckpointStore(tmp.resolve("run" + i).toString(), new Configuration())
+                    .latestValid(m -> { }).orElseThrow().checkpoint();
+            assertEquals(configs[i], GptConfig.fromJson(back.modelConfigJson()), "config " + i);
+            assertArrayEquals(original.parameters(), back.parameters(), "weights of config " + i);
+        }
+    }
+
+    @Test
+    void evalScoresEveryPredictionAndTheExportedFileGivesTheSameLossInPyTorch() throws Exception {
+        Path untrained = checkpoint(GptConfig.preset("tiny"), "untrained");
+        JsonNode uniform = runJson("eval", "--checkpoint", untrained.toString(), "--text", VERDICT.toString(), "--json");
+        assertEquals(5145, uniform.get("tokens").asLong());
+        assertEquals(5144, uniform.get("predictions").asLong(), "every token but the first is predicted");
+        assertEquals(Math.log(50257), uniform.get("loss").asDouble(), 0.1, "an untrained model is near uniform");
+
+        // Weights 6x GPT-2's init make logits large, so the loss depends on every part of the
+        // forward pass and a PyTorch mismatch anywhere would show.
+        Path ckpt = checkpoint(GptConfig.preset("tiny"), "run", 6);
+        Path ids = tmp.resolve("ids.txt");
+        JsonNode eval = runJson("eval", "--checkpoint", ckpt.toString(), "--text", VERDICT.toString(),
+                "--tokens-out", ids.toString(), "--json");
+        assertTrue(Math.abs(eval.get("loss").asDouble() - Math.log(50257)) > 1, "loss far from uniform: " + eval);
+
+        Path file = tmp.resolve("model.safetensors");
+        assertEquals(0, SparkGpt.execute("export", "--checkpoint", ckpt.toString(), "--output", file.toString()),
+                    err.toString(StandardCharsets.UTF_8));
+        // Debian's python3, which has python3-torch (the PATH's may not).
+        Process python = new ProcessBuilder("/usr/bin/python3",
+                Path.of("..", "scripts", "torch_eval_safetensors.py").toString(),
+                file.toString(), ids.toString()).redirectErrorStream(true).start();
+        String printed = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(python.waitFor(300, TimeUnit.SECONDS) && python.exitValue() == 0, "PyTorch ran: " + printed);
+        JsonNode torch = new ObjectMapper().readTree(printed.lines().reduce((a, b) -> b).orElseThrow());
+        assertEquals(eval.get("predictions").asLong(), torch.get("predictions").asLong());
+        assertEquals(torch.get("loss").asDouble(), eval.get("loss").asDouble(), 1e-4, "PyTorch vs eval loss");
+    }
+}
