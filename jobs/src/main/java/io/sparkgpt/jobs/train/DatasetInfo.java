@@ -1,0 +1,47 @@
+package io.sparkgpt.jobs.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.model.GptConfig;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/** What a training job needs to know of a tokenized dataset, from its dataset.json. */
+public record DatasetInfo(String directory, String encoding, int vocabSize, int eotId, int maxLength,
+                          long trainWindows, long valWindows) {
+
+    public static DatasetInfo read(String directory, Configuration conf) throws IOException {
+        Path manifest = new Path(directory, "dataset.json");
+        FileSystem fs = manifest.getFileSystem(conf);
+        if (!fs.exists(manifest)) {
+            throw new UserInputException("--data " + directory + " is not a tokenized dataset (no dataset.json): "
+                    + "make one with sparkgpt tokenize");
+        }
+        JsonNode json;
+        try (InputStream in = fs.open(manifest)) {
+            json = new ObjectMapper().readTree(in);
+        }
+        return new DatasetInfo(fs.makeQualified(new Path(directory)).toString(), json.get("encoding").asText(),
+                json.get("vocab_size").asInt(), json.get("eot_id").asInt(), json.get("max_length").asInt(),
+                json.get("train").get("windows").asLong(), json.get("val").get("windows").asLong());
+    }
+
+    /** Refuses a dataset whose ids or windows don't fit the model, naming both. */
+    public void requireFits(GptConfig model) {
+        if (vocabSize > model.vocabSize()) {
+            throw new UserInputException(String.format("dataset %s has vocab_size %d (%s) but the model's vocab_size "
+                    + "is %d: tokenize with an encoding the model covers, or use a model with vocab_size >= %d",
+                    directory, vocabSize, encoding, model.vocabSize(), vocabSize));
+        }
+        if (maxLength > model.contextLength()) {
+            throw new UserInputException(String.format("dataset %s has windows of max_length %d but the model's "
+                    + "context_length is %d: re-tokenize with --max-length %d or use a longer context",
+                    directory, maxLength, model.contextLength(), model.contextLength()));
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package io.sparkgpt.jobs.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.jobs.checkpoint.CheckpointStore;
+import io.sparkgpt.jobs.checkpoint.NetworkCheckpoints;
+import io.sparkgpt.jobs.checkpoint.TrainingState;
+import io.sparkgpt.model.GptNetwork;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a run starts: a fresh network in an empty checkpoint directory (writing train.json, the
+ * effective config), or, with --resume, the newest valid checkpoint of a run with the same
+ * settings. A requested resume that finds nothing fails; it never starts afresh silently.
+ */
+record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule schedule, String checkpoint) {
+    static final String TRAIN_JSON = "train.json";
+    /** Settings that fix the data order and the optimizer: a resume must not change them. */
+    private static final List<String> FIXED = List.of("data", "batch_size_per_worker", "averaging_frequency",
+            "workers", "lr", "min_lr", "warmup_steps", "lr_decay_steps", "weight_decay", "grad_clip", "seed", "model");
+    private static final Logger LOG = LoggerFactory.getLogger(RunStart.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    static RunStart of(TrainConfig config, CheckpointStore store, int workers, long totalSteps, Configuration hadoop)
+            throws IOException {
+        WarmupCosineSchedule schedule = new WarmupCosineSchedule(config.lr(), config.minLr(), config.warmupSteps(),
+                config.decaySteps(totalSteps));
+        // The book's AdamW: torch's default betas and eps; decoupled weight decay in GptNetwork.
+        IUpdater adamW = Adam.builder().learningRateSchedule(schedule).beta1(0.9).beta2(0.999).epsilon(1e-8).build();
+        Map<String, Object> effective = effectiveConfig(config, workers, totalSteps);
+        FileSystem fs = store.directory().getFileSystem(hadoop);
+        Path trainJson = new Path(store.directory(), TRAIN_JSON);
+        if (!config.resume()) {
+            TrainJob.requireNoCheckpoints(store);
+            fs.delete(new Path(store.directory(), MetricsLog.METRICS), false); // from a run that never checkpointed
+            try (FSDataOutputStream out = fs.create(trainJson, true)) {
+                out.write(JSON.writeValueAsBytes(effective));
+            }
+            ComputationGraph net = GptNetwork.build(config.model(), config.seed(), adamW, config.weightDecay(),
+                    DataType.FLOAT);
+            return new RunStart(net, TrainingState.start(config.seed()), schedule, null);
+        }
+        CheckpointStore.Loaded loaded = store.latestValid(refused -> LOG.warn("{}: falling back to an older one", refused))
+                .orElseThrow(() -> new UserInputException("--resume: no valid checkpoint in " + store.directory()
+                        + ": start without --resume, or name the run's --checkpoint-dir"));
+        requireSameSettings(fs, trainJson, effective);
+        ComputationGraph net = NetworkCheckpoints.restore(loaded.checkpoint(), adamW, config.weightDecay());
+        LOG.info("resuming from {} at step {}", loaded.path(), loaded.checkpoint().state().step());
+        return new RunStart(net, loaded.checkpoint().state(), schedule, loaded.path().toString());
+    }
+
+    private static Map<String, Object> effectiveConfig(TrainConfig config, int workers, long totalSteps) {
+        Map<String, Object> m = new LinkedHashMap<>(config.toMap());
+        m.put("workers", workers);
+        m.put("total_steps", totalSteps);
+        m.put("lr_decay_steps", config.decaySteps(totalSteps));
+        m.put("model", io.sparkgpt.jobs.cli.Json.parse(config.model().toJson()));
+        return m;
+    }
+
+    private static void requireSameSettings(FileSystem fs, Path trainJson, Map<String, Object> now) throws IOException {
+        if (!fs.exists(trainJson)) {
+            return;
+        }
+        Map<?, ?> before;
+        try (FSDataInputStream in = fs.open(trainJson)) {
+            before = JSON.readValue((java.io.InputStream) in, Map.class);
+        }
+        for (String key : FIXED) {
+            Object was = before.get(key);
+            Object is = JSON.convertValue(now.get(key), Object.class);
+            if (was != null && !String.valueOf(was).equals(String.valueOf(is))) {
+                throw new UserInputException("--resume with " + key + " " + is + ", but the run was started with "
+                        + was + ": resume with the same setting (it fixes the data order and optimizer), or start a "
+                        + "new run in another --checkpoint-dir");
+            }
+        }
+    }
+}

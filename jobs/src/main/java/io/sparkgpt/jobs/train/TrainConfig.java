@@ -1,0 +1,93 @@
+package io.sparkgpt.jobs.train;
+
+import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.model.GptConfig;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything the train job needs, validated before Spark starts. Steps count worker minibatches
+ * (DL4J iterations): one averaging round is {@code averagingFrequency} steps and consumes
+ * workers x batch x averagingFrequency windows. {@code workers} 0 means Spark's default parallelism.
+ */
+public record TrainConfig(String data, String checkpointDir, GptConfig model, long maxSteps, double epochs,
+                          int batchSizePerWorker, int averagingFrequency, int workers, int workerPrefetch,
+                          int aggregationDepth, double lr, double minLr, long warmupSteps, long lrDecaySteps, double weightDecay,
+                          double gradClip, long evalEvery, int evalBatches, long checkpointEvery,
+                          int keepCheckpoints, String samplePrompt, boolean resume, long seed) {
+
+    public TrainConfig {
+        require(data != null && !data.isBlank(), "no --data given: name a dataset made by sparkgpt tokenize");
+        require(checkpointDir != null && !checkpointDir.isBlank(), "no --checkpoint-dir given");
+        require(model != null, "no model: give --preset or --config");
+        require(maxSteps > 0 ^ epochs > 0, "give exactly one of --max-steps and --epochs (a positive number)");
+        require(batchSizePerWorker >= 1, "--batch-size-per-worker " + batchSizePerWorker + " must be at least 1");
+        require(averagingFrequency >= 1, "--averaging-frequency " + averagingFrequency + " must be at least 1");
+        require(workers >= 0, "--workers " + workers + " must be 0 (Spark's parallelism) or more");
+        require(workerPrefetch >= 0 && aggregationDepth >= 1, "--worker-prefetch must be >= 0 and "
+                + "--aggregation-depth >= 1");
+        require(lr > 0 && minLr >= 0 && minLr <= lr, "--lr " + lr + " must be positive and --min-lr " + minLr
+                + " between 0 and it");
+        require(warmupSteps >= 0 && lrDecaySteps >= 0 && weightDecay >= 0 && gradClip >= 0, "--warmup-steps, "
+                + "--lr-decay-steps, --weight-decay and --grad-clip must not be negative");
+        require(evalEvery > 0 && evalEvery % averagingFrequency == 0, "--eval-every " + evalEvery + " must be a "
+                + "positive multiple of --averaging-frequency " + averagingFrequency + " (parameters exist only "
+                + "after a round)");
+        require(checkpointEvery > 0 && checkpointEvery % averagingFrequency == 0, "--checkpoint-every "
+                + checkpointEvery + " must be a positive multiple of --averaging-frequency " + averagingFrequency);
+        require(evalBatches >= 1 && keepCheckpoints >= 1, "--eval-batches and --keep-checkpoints must be >= 1");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new UserInputException(message);
+        }
+    }
+
+    /** Windows one averaging round consumes. */
+    public int windowsPerRound(int workerCount) {
+        return workerCount * batchSizePerWorker * averagingFrequency;
+    }
+
+    /** Total steps: --max-steps, or whole rounds covering --epochs of the training windows. */
+    public long totalSteps(long trainWindows, int workerCount) {
+        if (maxSteps > 0) {
+            return (maxSteps + averagingFrequency - 1) / averagingFrequency * averagingFrequency;
+        }
+        long rounds = Math.max(1, (long) Math.floor(epochs * trainWindows / windowsPerRound(workerCount)));
+        return rounds * averagingFrequency;
+    }
+
+    /** The step the cosine decay reaches min_lr: --lr-decay-steps, or the run's total steps. */
+    public long decaySteps(long totalSteps) {
+        return lrDecaySteps > 0 ? lrDecaySteps : totalSteps;
+    }
+
+    /** The effective config, with the command line's option names (the model's in book names). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("data", data);
+        m.put("checkpoint_dir", checkpointDir);
+        m.put("max_steps", maxSteps);
+        m.put("epochs", epochs);
+        m.put("batch_size_per_worker", batchSizePerWorker);
+        m.put("averaging_frequency", averagingFrequency);
+        m.put("workers", workers);
+        m.put("worker_prefetch", workerPrefetch);
+        m.put("aggregation_depth", aggregationDepth);
+        m.put("lr", lr);
+        m.put("min_lr", minLr);
+        m.put("warmup_steps", warmupSteps);
+        m.put("lr_decay_steps", lrDecaySteps);
+        m.put("weight_decay", weightDecay);
+        m.put("grad_clip", gradClip);
+        m.put("eval_every", evalEvery);
+        m.put("eval_batches", evalBatches);
+        m.put("checkpoint_every", checkpointEvery);
+        m.put("keep_checkpoints", keepCheckpoints);
+        m.put("sample_prompt", samplePrompt);
+        m.put("seed", seed);
+        return m;
+    }
+}

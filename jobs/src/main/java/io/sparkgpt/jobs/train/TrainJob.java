@@ -1,0 +1,140 @@
+package io.sparkgpt.jobs.train;
+
+import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.jobs.checkpoint.CheckpointStore;
+import io.sparkgpt.jobs.checkpoint.NetworkCheckpoints;
+import io.sparkgpt.jobs.checkpoint.TrainingState;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The train job: data-parallel training of the GPT with dl4j-spark parameter averaging. Each
+ * averaging round is one {@code fit} over exactly that round's windows (see {@link RoundPlan}), so
+ * the data order, the learning-rate schedule and the checkpoints are all functions of the step.
+ * Only the driver evaluates and writes checkpoints.
+ */
+public final class TrainJob {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+
+    private TrainJob() {
+    }
+
+    public static TrainResult run(SparkSession spark, TrainConfig config) throws IOException {
+        long started = System.nanoTime();
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        DatasetInfo dataset = DatasetInfo.read(config.data(), hadoop);
+        dataset.requireFits(config.model());
+        CheckpointStore store = new CheckpointStore(config.checkpointDir(), hadoop);
+        int workers = config.workers() > 0 ? config.workers() : jsc.defaultParallelism();
+        WindowData train = WindowData.load(spark, dataset.directory(), "train");
+        RoundPlan plan = new RoundPlan(train.count(), config.windowsPerRound(workers), config.seed());
+        long totalSteps = config.totalSteps(train.count(), workers);
+        RunStart start = RunStart.of(config, store, workers, totalSteps, hadoop);
+        EvalSample trainSample = new EvalSample(train, config.evalBatches(), config.batchSizePerWorker(), config.seed());
+        EvalSample valSample = new EvalSample(WindowData.load(spark, dataset.directory(), "val"),
+                config.evalBatches(), config.batchSizePerWorker(), config.seed());
+        SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, start.net(), master(config, workers));
+        MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
+        List<TrainResult.Evaluation> evaluations = metrics.read();
+        List<Double> roundLosses = new ArrayList<>();
+        TrainingState state = start.state();
+        String lastCheckpoint = start.checkpoint();
+        long windowTokens = (long) plan.perRound() * dataset.maxLength();
+        long clock = System.nanoTime();
+        long tokensSinceClock = 0;
+
+        for (long round = state.step() / config.averagingFrequency(); state.step() < totalSteps; round++) {
+            JavaRDD<DataSet> batches = train.round(plan.round(round), workers,
+                    config.batchSizePerWorker() * config.averagingFrequency(), config.batchSizePerWorker())
+                    .persist(StorageLevel.MEMORY_ONLY());
+            sparkNet.fit(batches);
+            batches.unpersist(false);
+            double loss = sparkNet.getScore();
+            state = advance(state, config, plan, round, windowTokens);
+            tokensSinceClock += windowTokens;
+            if (!Double.isFinite(loss)) {
+                throw new IllegalStateException(String.format("training diverged: the loss is %s at step %d; the "
+                        + "last good checkpoint is %s (lower --lr or raise --warmup-steps, then --resume)",
+                        loss, state.step(), lastCheckpoint == null ? "none" : lastCheckpoint));
+            }
+            roundLosses.add(loss);
+            boolean last = state.step() >= totalSteps;
+            if (state.step() % config.evalEvery() == 0 || last) {
+                double seconds = (System.nanoTime() - clock) / 1e9;
+                var e = new TrainResult.Evaluation(state.step(), state.tokensSeen(), start.schedule().valueAt(
+                        (int) state.step() - 1, 0), trainSample.loss(sparkNet.getNetwork()),
+                        valSample.loss(sparkNet.getNetwork()), tokensSinceClock / seconds);
+                state = best(state, e);
+                evaluations.add(e);
+                metrics.append(e);
+                LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, started));
+                Progress.sample(sparkNet.getNetwork(), config.samplePrompt(), dataset.encoding()).ifPresent(LOG::info);
+                clock = System.nanoTime();
+                tokensSinceClock = 0;
+            }
+            if (state.step() % config.checkpointEvery() == 0 || last) {
+                lastCheckpoint = store.save(NetworkCheckpoints.capture(sparkNet.getNetwork(), state)).toString();
+                store.retain(config.keepCheckpoints(), state.bestStep() >= 0 ? Set.of(state.bestStep()) : Set.of());
+            }
+        }
+        if (!evaluations.isEmpty()) {
+            metrics.drawCurve(evaluations);
+        }
+        return new TrainResult(state.step(), state.tokensSeen(), evaluations, roundLosses, lastCheckpoint,
+                metrics.metricsPath().toString(), metrics.curvePath().toString(), (System.nanoTime() - started) / 1e9);
+    }
+
+    private static ParameterAveragingTrainingMaster master(TrainConfig config, int workers) {
+        // Our round RDD is already one partition a worker, in order: never repartition it.
+        return new ParameterAveragingTrainingMaster.Builder(workers, config.batchSizePerWorker())
+                .batchSizePerWorker(config.batchSizePerWorker())
+                .averagingFrequency(config.averagingFrequency())
+                .workerPrefetchNumBatches(config.workerPrefetch())
+                .aggregationDepth(config.aggregationDepth())
+                .repartionData(Repartition.Never)
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .storageLevel(null)
+                .saveUpdater(true)
+                .rngSeed(config.seed())
+                .build();
+    }
+
+    private static TrainingState advance(TrainingState s, TrainConfig c, RoundPlan plan, long round, long tokens) {
+        long next = round + 1;
+        return new TrainingState(s.step() + c.averagingFrequency(), s.tokensSeen() + tokens, plan.epochOf(next),
+                plan.offsetInEpoch(next) / c.batchSizePerWorker(), s.seed(), s.bestValLoss(), s.bestStep());
+    }
+
+    private static TrainingState best(TrainingState s, TrainResult.Evaluation e) {
+        if (Double.isNaN(e.valLoss()) || (!Double.isNaN(s.bestValLoss()) && s.bestValLoss() <= e.valLoss())) {
+            return s;
+        }
+        return new TrainingState(s.step(), s.tokensSeen(), s.epoch(), s.batchInEpoch(), s.seed(), e.valLoss(),
+                e.step());
+    }
+
+    static void requireNoCheckpoints(CheckpointStore store) throws IOException {
+        List<Path> existing = store.list();
+        if (!existing.isEmpty()) {
+            throw new UserInputException("--checkpoint-dir " + store.directory() + " already holds checkpoints (newest "
+                    + existing.get(0).getName() + "): pass --resume to continue that run, or choose another directory");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.sparkgpt.jobs.train;
+
+import java.util.List;
+
+/** What a train run did: steps, tokens, the losses of each evaluation, and where things are. */
+public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluations, List<Double> roundLosses,
+                          String lastCheckpoint, String metricsFile, String lossCurve, double seconds) {
+
+    /** One evaluation: step, tokens seen, learning rate, train and validation loss. */
+    public record Evaluation(long step, long tokensSeen, double lr, double trainLoss, double valLoss,
+                             double tokensPerSecond) {
+        public double perplexity() {
+            return Math.exp(valLoss);
+        }
+    }
+
+    public Evaluation last() {
+        return evaluations.get(evaluations.size() - 1);
+    }
+}

@@ -1,0 +1,166 @@
+package io.sparkgpt.jobs.train;
+
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.Function;
+import org.apache.spark.api.java.function.PairFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training windows, cached on the executors with a stable index each (their order in the
+ * dataset: shard, then offset), and the RDD of one averaging round: exactly the round's windows,
+ * one partition a worker, in the round's order, batched as the workers will train on them.
+ */
+public final class WindowData {
+    private final JavaPairRDD<Long, int[]> indexed;
+    private final long count;
+
+    private WindowData(JavaPairRDD<Long, int[]> indexed, long count) {
+        this.indexed = indexed;
+        this.count = count;
+    }
+
+    /** Reads DIR/SPLIT and caches it, indexed. */
+    public static WindowData load(SparkSession spark, String dataset, String split) {
+        JavaRDD<Row> rows = spark.read().parquet(dataset + "/" + split).orderBy("shard", "offset")
+                .select("tokens").javaRDD();
+        JavaPairRDD<Long, int[]> indexed = rows.zipWithIndex().mapToPair(new IndexWindow())
+                .persist(StorageLevel.MEMORY_ONLY_SER());
+        return new WindowData(indexed, indexed.count());
+    }
+
+    public long count() {
+        return count;
+    }
+
+    /** The windows with these indices, collected in this order (small samples, for evaluation). */
+    public List<int[]> collect(int[] indices) {
+        Map<Long, int[]> found = new HashMap<>(indexed.filter(new Wanted(rankOf(indices))).collectAsMap());
+        List<int[]> out = new ArrayList<>();
+        for (int i : indices) {
+            out.add(found.get((long) i));
+        }
+        return out;
+    }
+
+    /** One round: {@code workers} partitions of {@code perWorker} windows, as DataSets of {@code batch}. */
+    public JavaRDD<DataSet> round(int[] indices, int workers, int perWorker, int batch) {
+        Map<Long, Integer> rank = rankOf(indices);
+        return indexed.filter(new Wanted(rank)).mapToPair(new ByRank(rank))
+                .repartitionAndSortWithinPartitions(new WorkerPartitioner(workers, perWorker))
+                .values().mapPartitions(new ToDataSets(batch), true);
+    }
+
+    private static Map<Long, Integer> rankOf(int[] indices) {
+        Map<Long, Integer> rank = new HashMap<>();
+        for (int i = 0; i < indices.length; i++) {
+            rank.put((long) indices[i], i);
+        }
+        return rank;
+    }
+
+    /** Inputs [rows, T] and targets [rows, T] (the inputs shifted by one) of windows of T + 1 ids. */
+    public static DataSet toDataSet(List<int[]> windows) {
+        int t = windows.get(0).length - 1;
+        float[][] x = new float[windows.size()][t];
+        float[][] y = new float[windows.size()][t];
+        for (int r = 0; r < windows.size(); r++) {
+            int[] w = windows.get(r);
+            for (int j = 0; j < t; j++) {
+                x[r][j] = w[j];
+                y[r][j] = w[j + 1];
+            }
+        }
+        return new DataSet(Nd4j.create(x), Nd4j.create(y));
+    }
+
+    static final class IndexWindow implements PairFunction<Tuple2<Row, Long>, Long, int[]> {
+        @Override
+        public Tuple2<Long, int[]> call(Tuple2<Row, Long> t) {
+            List<Integer> ids = t._1().getList(0);
+            return new Tuple2<>(t._2(), ids.stream().mapToInt(Integer::intValue).toArray());
+        }
+    }
+
+    static final class Wanted implements Function<Tuple2<Long, int[]>, Boolean> {
+        private final Map<Long, Integer> rank;
+
+        Wanted(Map<Long, Integer> rank) {
+            this.rank = rank;
+        }
+
+        @Override
+        public Boolean call(Tuple2<Long, int[]> t) {
+            return rank.containsKey(t._1());
+        }
+    }
+
+    static final class ByRank implements PairFunction<Tuple2<Long, int[]>, Integer, int[]> {
+        private final Map<Long, Integer> rank;
+
+        ByRank(Map<Long, Integer> rank) {
+            this.rank = rank;
+        }
+
+        @Override
+        public Tuple2<Integer, int[]> call(Tuple2<Long, int[]> t) {
+            return new Tuple2<>(rank.get(t._1()), t._2());
+        }
+    }
+
+    /** Rank r goes to worker r / perWorker: each worker gets a contiguous run of the round. */
+    static final class WorkerPartitioner extends Partitioner {
+        private final int workers;
+        private final int perWorker;
+
+        WorkerPartitioner(int workers, int perWorker) {
+            this.workers = workers;
+            this.perWorker = perWorker;
+        }
+
+        @Override
+        public int numPartitions() {
+            return workers;
+        }
+
+        @Override
+        public int getPartition(Object key) {
+            return (Integer) key / perWorker;
+        }
+    }
+
+    static final class ToDataSets implements FlatMapFunction<Iterator<int[]>, DataSet> {
+        private final int batch;
+
+        ToDataSets(int batch) {
+            this.batch = batch;
+        }
+
+        @Override
+        public Iterator<DataSet> call(Iterator<int[]> windows) {
+            List<DataSet> out = new ArrayList<>();
+            List<int[]> current = new ArrayList<>();
+            while (windows.hasNext()) {
+                current.add(windows.next());
+                if (current.size() == batch) {
+                    out.add(toDataSet(current));
+                    current = new ArrayList<>();
+                }
+            }
+            return out.iterator();
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.sparkgpt.jobs.train;
+
+import io.sparkgpt.jobs.LocalSpark;
+import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.jobs.tokenize.TokenizeConfig;
+import io.sparkgpt.jobs.tokenize.TokenizeJob;
+import io.sparkgpt.model.GptConfig;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** tokenize -> train on embedded Spark with two workers, on the book's corpus. */
+class TrainJobTest {
+    static SparkSession spark;
+    @TempDir
+    static Path shared;
+    static Path dataset;
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void tokenize() throws IOException {
+        spark = LocalSpark.start();
+        dataset = shared.resolve("dataset");
+        TokenizeJob.run(spark, TokenizeConfig.defaults(List.of(Path.of("..", "data", "the-verdict.txt").toString()),
+                dataset.toString()).withWindows(32, 32));
+    }
+
+    @AfterAll
+    static void stop() {
+        LocalSpark.stop(spark);
+    }
+
+    /** Tiny runs: 2 workers x batch 4 x averaging frequency 2; the schedule decays over 24 steps. */
+    static TrainConfig config(Path checkpoints, GptConfig model, long maxSteps, boolean resume) {
+        return new TrainConfig(dataset.toString(), checkpoints.toString(), model, maxSteps, 0, 4, 2, 2, 0, 2,
+                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "Every effort moves you", resume, 7);
+    }
+
+    @Test
+    void trainingOnTwoWorkersLowersTheLossAndWritesMetricsAndTheCurve() throws IOException {
+        Path checkpoints = tmp.resolve("ckpt");
+        TrainResult r = TrainJob.run(spark, config(checkpoints, GptConfig.preset("tiny"), 24, false));
+        assertEquals(24, r.steps());
+        assertEquals(24L / 2 * (2 * 4 * 2) * 32, r.tokensSeen(), "rounds x windows a round x 32 tokens");
+        TrainResult.Evaluation first = r.evaluations().get(0);
+        TrainResult.Evaluation last = r.last();
+        assertTrue(last.trainLoss() < first.trainLoss() - 1.0, "train loss fell by > 1: " + r.evaluations());
+        assertTrue(last.valLoss() < first.valLoss() - 0.5, "val loss fell by > 0.5: " + r.evaluations());
+        List<String> lines = Files.readAllLines(checkpoints.resolve("metrics.jsonl"));
+        assertEquals(r.evaluations().size(), lines.size(), "one metrics line an evaluation");
+        assertTrue(lines.get(lines.size() - 1).contains("\"step\":24"), lines.get(lines.size() - 1));
+        assertTrue(Files.size(checkpoints.resolve("loss.png")) > 1000, "the loss curve PNG");
+        assertTrue(r.lastCheckpoint().endsWith("step-00000024"), r.lastCheckpoint());
+    }
+
+    @Test
+    void resumeContinuesExactlyWhereAnUninterruptedRunWouldBe() throws IOException {
+        // Dropout masks are not yet reproducible across JVMs and rounds: without dropout this
+        // proves the data order, schedule, parameters and optimizer state resume exactly.
+        GptConfig model = GptConfig.preset("tiny").withDropRate(0);
+        TrainResult whole = TrainJob.run(spark, config(tmp.resolve("whole"), model, 16, false));
+        TrainJob.run(spark, config(tmp.resolve("split"), model, 8, false));
+        UserInputException notEmpty = assertThrows(UserInputException.class,
+                () -> TrainJob.run(spark, config(tmp.resolve("split"), model, 16, false)));
+        assertTrue(notEmpty.getMessage().contains("pass --resume"), notEmpty.getMessage());
+        TrainResult resumed = TrainJob.run(spark, config(tmp.resolve("split"), model, 16, true));
+        assertEquals(16, resumed.steps());
+        List<Double> expected = whole.roundLosses().subList(4, 8);
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(expected.get(i), resumed.roundLosses().get(i), 1e-6, "round " + (5 + i) + " loss");
+        }
+    }
+
+    @Test
+    void resumeWithoutACheckpointFailsClearly() {
+        UserInputException e = assertThrows(UserInputException.class,
+                () -> TrainJob.run(spark, config(tmp.resolve("none"), GptConfig.preset("tiny"), 8, true)));
+        assertTrue(e.getMessage().contains("--resume: no valid checkpoint in"), e.getMessage());
+    }
+
+    @Test
+    void aDatasetThatDoesNotFitTheModelIsRefusedNamingBoth() {
+        UserInputException e = assertThrows(UserInputException.class, () -> TrainJob.run(spark,
+                config(tmp.resolve("c"), GptConfig.preset("tiny").withContextLength(16), 8, false)));
+        assertTrue(e.getMessage().contains("max_length 32") && e.getMessage().contains("context_length is 16"),
+                e.getMessage());
+    }
+}

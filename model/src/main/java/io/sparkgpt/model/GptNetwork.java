@@ -1,0 +1,111 @@
+package io.sparkgpt.model;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Builds the GPT as a DL4J {@link ComputationGraph} (input "tokens" -> one {@link GptLayer} "gpt")
+ * that dl4j-spark's ParameterAveragingTrainingMaster can train, and runs it for inference.
+ *
+ * <p>Training data: features = token ids [batch, T] as floats, labels = next-token ids [batch, T].
+ * {@code net.score()} after fit is the mean next-token cross-entropy (with dropout); use
+ * {@link #loss} and {@link #logits} for evaluation and generation, which run without dropout.
+ */
+public final class GptNetwork {
+
+    public static final String INPUT = "tokens";
+    public static final String LAYER = "gpt";
+    /** The default updater of {@link #build(GptConfig, long)}: Adam at the book's chapter-5 rate. */
+    public static final double DEFAULT_LEARNING_RATE = 4e-4;
+
+    private static final Map<ComputationGraph, InferenceGraph> INFERENCE = new WeakHashMap<>();
+
+    private GptNetwork() {
+    }
+
+    /** Float32 network with Adam(4e-4) and no weight decay; replace the updater as needed. */
+    public static ComputationGraph build(GptConfig config, long seed) {
+        return build(config, seed, new Adam(DEFAULT_LEARNING_RATE));
+    }
+
+    public static ComputationGraph build(GptConfig config, long seed, IUpdater updater) {
+        return build(config, seed, updater, 0.0, DataType.FLOAT);
+    }
+
+    /**
+     * @param weightDecay decoupled weight decay (DL4J WeightDecay, scaled by the learning rate) on
+     *                    weight matrices and embeddings only, not on biases and LayerNorm params
+     * @param dtype       FLOAT for training; DOUBLE for gradient checks
+     */
+    public static ComputationGraph build(GptConfig config, long seed, IUpdater updater, double weightDecay,
+                                         DataType dtype) {
+        QuietStdout.install();
+        NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(dtype)
+                .updater(updater);
+        if (weightDecay > 0) {
+            b.weightDecay(weightDecay, true).weightDecayBias(0.0, true);
+        }
+        ComputationGraphConfiguration conf = b.graphBuilder()
+                .addInputs(INPUT)
+                .addLayer(LAYER, new GptLayer(config), INPUT)
+                .setOutputs(LAYER)
+                .build();
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        return net;
+    }
+
+    /** The config of a network built by this class. */
+    public static GptConfig config(ComputationGraph net) {
+        return ((GptLayer) net.getLayer(LAYER).conf().getLayer()).gptConfig();
+    }
+
+    /** Logits [batch, T, vocab] for token ids [batch, T] (any T up to context_length), no dropout. */
+    public static INDArray logits(ComputationGraph net, INDArray tokens) {
+        checkTokens(net, tokens);
+        return inference(net).logits(tokens);
+    }
+
+    /** Mean next-token cross-entropy of targets [batch, T] given inputs [batch, T], no dropout. */
+    public static double loss(ComputationGraph net, INDArray inputs, INDArray targets) {
+        checkTokens(net, inputs);
+        if (!java.util.Arrays.equals(inputs.shape(), targets.shape())) {
+            throw new IllegalArgumentException("targets shape " + java.util.Arrays.toString(targets.shape())
+                    + " differs from inputs shape " + java.util.Arrays.toString(inputs.shape()));
+        }
+        return inference(net).loss(inputs, targets);
+    }
+
+    private static void checkTokens(ComputationGraph net, INDArray tokens) {
+        GptConfig c = config(net);
+        if (tokens.rank() != 2) {
+            throw new IllegalArgumentException("tokens must be [batch, T], got rank " + tokens.rank());
+        }
+        if (tokens.size(1) > c.contextLength()) {
+            throw new IllegalArgumentException("sequence length " + tokens.size(1)
+                    + " exceeds context_length " + c.contextLength());
+        }
+    }
+
+    private static InferenceGraph inference(ComputationGraph net) {
+        Map<String, INDArray> params = net.getLayer(LAYER).paramTable();
+        synchronized (INFERENCE) {
+            InferenceGraph g = INFERENCE.get(net);
+            if (g == null || !g.isBoundTo(params)) {
+                g = new InferenceGraph(config(net), params);
+                INFERENCE.put(net, g);
+            }
+            return g;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.sparkgpt.model;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GptConfigTest {
+
+    @Test
+    void gpt2SmallHasTheBooksParameterCountsAndSize() {
+        GptConfig small = GptConfig.preset("gpt2-small");
+        assertEquals(163_009_536L, small.parameterCount(), "untied gpt2-small (book listing 4.7)");
+        assertEquals(124_412_160L, small.withTieWeights(true).parameterCount(), "tied gpt2-small");
+        assertEquals("621.83", String.format("%.2f", small.fp32Megabytes()), "fp32 MB as the book prints it");
+    }
+
+    /** Expected values computed by hand from the book's per-layer formula (see GptConfig.parameterCount). */
+    @ParameterizedTest
+    @CsvSource({
+            "gpt2-small, 50257, 1024, 768, 12, 12, 163009536",
+            "gpt2-medium, 50257, 1024, 1024, 16, 24, 406212608",
+            "gpt2-large, 50257, 1024, 1280, 20, 36, 838220800",
+            "gpt2-xl, 50257, 1024, 1600, 25, 48, 1637792000",
+            "tiny, 50257, 64, 64, 4, 2, 6536704",
+            "mini, 50257, 128, 256, 4, 4, 28920832",
+    })
+    void presetsMatchTheIssueAndTheBooksFormula(String name, int vocab, int ctx, int emb, int heads, int layers,
+                                                long untied) {
+        GptConfig c = GptConfig.preset(name);
+        assertEquals(new GptConfig(vocab, ctx, emb, heads, layers, 0.1, false), c, name);
+        assertEquals(untied, c.parameterCount(), name + " untied");
+        assertEquals(untied - (long) vocab * emb, c.withTieWeights(true).parameterCount(), name + " tied");
+        assertEquals(untied - (long) ctx * emb, c.withPosition(GptConfig.Position.SINUSOIDAL).parameterCount(),
+                name + " sinusoidal positions have no parameters");
+    }
+
+    @Test
+    void presetFilesInConfEqualTheJarResources() throws Exception {
+        Path dir = Path.of(System.getProperty("user.dir")).resolve("../conf/presets").normalize();
+        for (String name : GptConfig.PRESETS) {
+            Path file = dir.resolve(name + ".json");
+            assertTrue(Files.exists(file), "missing " + file);
+            assertEquals(GptConfig.preset(name), GptConfig.fromJson(file), name);
+        }
+    }
+
+    @Test
+    void unknownPresetListsTheValidNames() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GptConfig.preset("gpt3"));
+        assertEquals("unknown preset 'gpt3'; valid presets: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, tiny, mini",
+                e.getMessage());
+    }
+
+    @Test
+    void jsonRoundTripKeepsEveryField() {
+        GptConfig c = new GptConfig(11, 4, 8, 2, 1, 0.25, true, true, GptConfig.Position.SINUSOIDAL);
+        String json = c.toJson();
+        assertTrue(json.contains("\"emb_dim\" : 8") && json.contains("\"position\" : \"sinusoidal\""), json);
+        assertEquals(c, GptConfig.fromJson(json));
+    }
+
+    @Test
+    void optionalKeysDefaultToUntiedLearned() {
+        GptConfig c = GptConfig.fromJson("{\"vocab_size\":5,\"context_length\":3,\"emb_dim\":4,\"n_heads\":2,"
+                + "\"n_layers\":1,\"drop_rate\":0.0,\"qkv_bias\":false}");
+        assertEquals(false, c.tieWeights());
+        assertEquals(GptConfig.Position.LEARNED, c.position());
+    }
+
+    @Test
+    void unknownKeyIsAnErrorNamingTheKey() {
+        String json = GptConfig.preset("tiny").toJson().replace("\"n_heads\"", "\"n_head\"");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(json));
+        assertTrue(e.getMessage().startsWith("unknown key 'n_head' in GPT config"), e.getMessage());
+    }
+
+    @Test
+    void missingAndMistypedKeysAreNamed() {
+        String missing = "{\"vocab_size\":5,\"context_length\":3,\"n_heads\":2,\"n_layers\":1,\"drop_rate\":0,\"qkv_bias\":false}";
+        assertEquals("missing key 'emb_dim' in GPT config",
+                assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(missing)).getMessage());
+        String typed = GptConfig.preset("tiny").toJson().replace("\"emb_dim\" : 64", "\"emb_dim\" : \"64\"");
+        assertEquals("emb_dim must be an integer, not \"64\"",
+                assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(typed)).getMessage());
+        String pos = GptConfig.preset("tiny").toJson().replace("\"learned\"", "\"rotary\"");
+        assertEquals("position 'rotary' is not one of \"learned\", \"sinusoidal\"",
+                assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(pos)).getMessage());
+    }
+
+    @Test
+    void validationMessagesNameTheValues() {
+        assertEquals("emb_dim 100 is not divisible by n_heads 3", assertThrows(IllegalArgumentException.class,
+                () -> new GptConfig(10, 4, 100, 3, 1, 0.0, false)).getMessage());
+        assertEquals("drop_rate 1.0 is not in [0, 1)", assertThrows(IllegalArgumentException.class,
+                () -> new GptConfig(10, 4, 8, 2, 1, 1.0, false)).getMessage());
+        assertEquals("n_layers 0 must be at least 1", assertThrows(IllegalArgumentException.class,
+                () -> new GptConfig(10, 4, 8, 2, 0, 0.0, false)).getMessage());
+        assertEquals("vocab_size -1 must be at least 1", assertThrows(IllegalArgumentException.class,
+                () -> new GptConfig(-1, 4, 8, 2, 1, 0.0, false)).getMessage());
+    }
+}
