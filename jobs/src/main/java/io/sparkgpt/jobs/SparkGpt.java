@@ -6,6 +6,7 @@ import io.sparkgpt.jobs.model.ExportCommand;
 import io.sparkgpt.jobs.model.ImportCommand;
 import io.sparkgpt.jobs.model.InfoCommand;
 import io.sparkgpt.jobs.tokenize.TokenizeCommand;
+import io.sparkgpt.jobs.train.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sparkgpt", mixinStandardHelpOptions = true, version = "sparkgpt 0.1.0",
         description = "GPT-2 data pipelines and training on Apache Spark.",
-        subcommands = {TokenizeCommand.class, InfoCommand.class, EvalCommand.class, ExportCommand.class,
+        subcommands = {TokenizeCommand.class, TrainCommand.class, InfoCommand.class, EvalCommand.class, ExportCommand.class,
                 ImportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SparkGpt implements Runnable {
     /** Exit status for bad input (unknown option, missing path, value out of range). */

@@ -39,8 +39,8 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
 
     static RunStart of(TrainConfig config, CheckpointStore store, int workers, long totalSteps, Configuration hadoop)
             throws IOException {
-        WarmupCosineSchedule schedule = new WarmupCosineSchedule(config.lr(), config.minLr(), config.warmupSteps(),
-                config.decaySteps(totalSteps));
+        WarmupCosineSchedule schedule = new WarmupCosineSchedule(config.lr(), config.minLr(),
+                config.warmup(totalSteps), config.decaySteps(totalSteps));
         // The book's AdamW: torch's default betas and eps; decoupled weight decay in GptNetwork.
         IUpdater adamW = Adam.builder().learningRateSchedule(schedule).beta1(0.9).beta2(0.999).epsilon(1e-8).build();
         Map<String, Object> effective = effectiveConfig(config, workers, totalSteps);
@@ -70,6 +70,7 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
         m.put("workers", workers);
         m.put("total_steps", totalSteps);
         m.put("lr_decay_steps", config.decaySteps(totalSteps));
+        m.put("warmup_steps", config.warmup(totalSteps));
         m.put("model", io.sparkgpt.jobs.cli.Json.parse(config.model().toJson()));
         return m;
     }

@@ -29,7 +29,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                 + "--aggregation-depth >= 1");
         require(lr > 0 && minLr >= 0 && minLr <= lr, "--lr " + lr + " must be positive and --min-lr " + minLr
                 + " between 0 and it");
-        require(warmupSteps >= 0 && lrDecaySteps >= 0 && weightDecay >= 0 && gradClip >= 0, "--warmup-steps, "
+        require(warmupSteps >= -1 && lrDecaySteps >= 0 && weightDecay >= 0 && gradClip >= 0, "--warmup-steps, "
                 + "--lr-decay-steps, --weight-decay and --grad-clip must not be negative");
         require(evalEvery > 0 && evalEvery % averagingFrequency == 0, "--eval-every " + evalEvery + " must be a "
                 + "positive multiple of --averaging-frequency " + averagingFrequency + " (parameters exist only "
@@ -57,6 +57,11 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         }
         long rounds = Math.max(1, (long) Math.floor(epochs * trainWindows / windowsPerRound(workerCount)));
         return rounds * averagingFrequency;
+    }
+
+    /** Warmup steps: --warmup-steps, or (-1) 10% of the decay horizon as in the book's appendix D. */
+    public long warmup(long totalSteps) {
+        return warmupSteps >= 0 ? warmupSteps : decaySteps(totalSteps) / 10;
     }
 
     /** The step the cosine decay reaches min_lr: --lr-decay-steps, or the run's total steps. */

@@ -1,0 +1,121 @@
+package io.sparkgpt.jobs.train;
+
+import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.jobs.cli.Json;
+import io.sparkgpt.jobs.cli.Sessions;
+import io.sparkgpt.jobs.model.ModelOptions;
+import io.sparkgpt.model.GptConfig;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code sparkgpt train}: parses and validates options, then runs {@link TrainJob}. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train the GPT data-parallel on Spark (dl4j-spark parameter averaging), with checkpoints "
+                + "and exact resume.")
+public final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "A dataset made by tokenize.")
+    String data;
+    @Option(names = "--checkpoint-dir", required = true, paramLabel = "URI",
+            description = "Where checkpoints, metrics.jsonl, loss.png and train.json go (any Hadoop file system).")
+    String checkpointDir;
+    @Mixin
+    ModelOptions model;
+    @Option(names = "--max-steps", defaultValue = "0", description = "Steps (worker minibatches) to train to.")
+    long maxSteps;
+    @Option(names = "--epochs", defaultValue = "0", description = "Or: passes over the training windows.")
+    double epochs;
+    @Option(names = "--batch-size-per-worker", defaultValue = "8", description = "Default: ${DEFAULT-VALUE}.")
+    int batch;
+    @Option(names = "--averaging-frequency", defaultValue = "5",
+            description = "Minibatches each worker trains between parameter averagings. Default: ${DEFAULT-VALUE}.")
+    int averaging;
+    @Option(names = "--workers", defaultValue = "0", description = "Data-parallel workers (0: Spark's parallelism).")
+    int workers;
+    @Option(names = "--worker-prefetch", defaultValue = "0", description = "Minibatches a worker prefetches.")
+    int prefetch;
+    @Option(names = "--aggregation-depth", defaultValue = "2", description = "Tree depth of the parameter "
+            + "aggregation (raise for many executors). Default: ${DEFAULT-VALUE}.")
+    int aggregationDepth;
+    @Option(names = "--lr", defaultValue = "4e-4", description = "Peak learning rate. Default: ${DEFAULT-VALUE}.")
+    double lr;
+    @Option(names = "--min-lr", defaultValue = "-1", description = "Final rate of the cosine decay (default: lr/10).")
+    double minLr;
+    @Option(names = "--warmup-steps", defaultValue = "-1", description = "Linear warmup (default: 10% of the steps).")
+    long warmup;
+    @Option(names = "--lr-decay-steps", defaultValue = "0", description = "Step the decay reaches min-lr "
+            + "(default: the run's steps; keep it when resuming with more steps).")
+    long decay;
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW's decoupled weight decay on "
+            + "matrices and embeddings. Default: ${DEFAULT-VALUE}.")
+    double weightDecay;
+    @Option(names = "--grad-clip", defaultValue = "1.0", description = "Global gradient-norm clip (0: off).")
+    double gradClip;
+    @Option(names = "--eval-every", defaultValue = "0", description = "Steps between evaluations (default: 10 rounds).")
+    long evalEvery;
+    @Option(names = "--eval-batches", defaultValue = "5", description = "Batches a split in each evaluation.")
+    int evalBatches;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Steps between checkpoints "
+            + "(default: as --eval-every).")
+    long checkpointEvery;
+    @Option(names = "--keep-checkpoints", defaultValue = "3", description = "Newest checkpoints kept, besides "
+            + "the best. Default: ${DEFAULT-VALUE}.")
+    int keep;
+    @Option(names = "--sample-prompt", defaultValue = "Every effort moves you", description = "Printed with a "
+            + "greedy continuation at each evaluation (empty: none). Default: ${DEFAULT-VALUE}.")
+    String prompt;
+    @Option(names = "--resume", description = "Continue from the newest valid checkpoint in --checkpoint-dir.")
+    boolean resume;
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the init, data order and dropout.")
+    long seed;
+    @Option(names = "--json", description = "Print one JSON object on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        GptConfig config = model.resolve();
+        if (config == null) {
+            config = GptConfig.preset("mini");
+        }
+        long every = evalEvery > 0 ? evalEvery : 10L * averaging;
+        TrainConfig c = new TrainConfig(data, checkpointDir, config, maxSteps, epochs, batch, averaging, workers,
+                prefetch, aggregationDepth, lr, minLr >= 0 ? minLr : lr / 10, warmup, decay, weightDecay, gradClip,
+                every, evalBatches, checkpointEvery > 0 ? checkpointEvery : every, keep, prompt, resume, seed);
+        SparkSession spark = Sessions.start("train");
+        try {
+            TrainResult r = TrainJob.run(spark, c);
+            System.out.println(json ? Json.of(toJson(r)) : summary(r));
+        } finally {
+            Sessions.stop(spark);
+        }
+        return 0;
+    }
+
+    static Map<String, Object> toJson(TrainResult r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("steps", r.steps());
+        m.put("tokens_seen", r.tokensSeen());
+        m.put("train_loss", r.evaluations().isEmpty() ? null : r.last().trainLoss());
+        m.put("val_loss", r.evaluations().isEmpty() ? null : r.last().valLoss());
+        m.put("checkpoint", r.lastCheckpoint());
+        m.put("metrics", r.metricsFile());
+        m.put("loss_curve", r.lossCurve());
+        m.put("seconds", r.seconds());
+        return m;
+    }
+
+    static String summary(TrainResult r) {
+        if (r.evaluations().isEmpty()) {
+            throw new UserInputException("nothing to train: the run had already reached its steps");
+        }
+        return String.format("trained %,d steps (%,d tokens) in %.0f s: train loss %.3f, val loss %.3f%n"
+                        + "  checkpoint: %s%n  metrics:    %s%n  loss curve: %s", r.steps(), r.tokensSeen(),
+                r.seconds(), r.last().trainLoss(), r.last().valLoss(), r.lastCheckpoint(), r.metricsFile(),
+                r.lossCurve());
+    }
+}
