@@ -59,13 +59,17 @@ public final class TrainJob {
         long windowTokens = (long) plan.perRound() * dataset.maxLength();
         long clock = System.nanoTime();
         long tokensSinceClock = 0;
+        Timings timings = new Timings();
 
         for (long round = state.step() / config.averagingFrequency(); state.step() < totalSteps; round++) {
+            long t0 = System.nanoTime();
             JavaRDD<DataSet> batches = train.round(plan.round(round), workers,
                     config.batchSizePerWorker() * config.averagingFrequency(), config.batchSizePerWorker())
                     .persist(StorageLevel.MEMORY_ONLY());
             sparkNet.fit(batches);
             batches.unpersist(false);
+            timings.fit += System.nanoTime() - t0;
+            timings.rounds++;
             double loss = sparkNet.getScore();
             state = advance(state, config, plan, round, windowTokens);
             tokensSinceClock += windowTokens;
@@ -77,7 +81,8 @@ public final class TrainJob {
             roundLosses.add(loss);
             boolean last = state.step() >= totalSteps;
             if (state.step() % config.evalEvery() == 0 || last) {
-                double seconds = (System.nanoTime() - clock) / 1e9;
+                long t1 = System.nanoTime();
+                double seconds = (t1 - clock) / 1e9;
                 var e = new TrainResult.Evaluation(state.step(), state.tokensSeen(), start.schedule().valueAt(
                         (int) state.step() - 1, 0), trainSample.loss(sparkNet.getNetwork()),
                         valSample.loss(sparkNet.getNetwork()), tokensSinceClock / seconds);
@@ -86,12 +91,16 @@ public final class TrainJob {
                 metrics.append(e);
                 LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, started));
                 Progress.sample(sparkNet.getNetwork(), config.samplePrompt(), dataset.encoding()).ifPresent(LOG::info);
+                timings.eval += System.nanoTime() - t1;
+                LOG.info(timings.line());
                 clock = System.nanoTime();
                 tokensSinceClock = 0;
             }
             if (state.step() % config.checkpointEvery() == 0 || last) {
+                long t2 = System.nanoTime();
                 lastCheckpoint = store.save(NetworkCheckpoints.capture(sparkNet.getNetwork(), state)).toString();
                 store.retain(config.keepCheckpoints(), state.bestStep() >= 0 ? Set.of(state.bestStep()) : Set.of());
+                timings.checkpoint += System.nanoTime() - t2;
             }
         }
         if (!evaluations.isEmpty()) {
@@ -99,6 +108,19 @@ public final class TrainJob {
         }
         return new TrainResult(state.step(), state.tokensSeen(), evaluations, roundLosses, lastCheckpoint,
                 metrics.metricsPath().toString(), metrics.curvePath().toString(), (System.nanoTime() - started) / 1e9);
+    }
+
+    /** Where the driver's time went since the run started. */
+    static final class Timings {
+        long fit;
+        long eval;
+        long checkpoint;
+        long rounds;
+
+        String line() {
+            return String.format("time: %.1f s a round in fit (%d rounds), %.1f s evaluating, %.1f s checkpointing",
+                    fit / 1e9 / Math.max(1, rounds), rounds, eval / 1e9, checkpoint / 1e9);
+        }
     }
 
     private static ParameterAveragingTrainingMaster master(TrainConfig config, int workers) {
