@@ -20,10 +20,11 @@ class SplitTest {
     @Test
     void documentSplitIsDeterministicAndNearTheFraction() {
         DocumentSplit split = new DocumentSplit(0.1, 42);
+        long file = DocumentSplit.sourceHash("file.txt");
         int val = 0;
         for (int i = 0; i < 20_000; i++) {
-            boolean v = split.isValidation("file.txt#" + i);
-            assertEquals(v, new DocumentSplit(0.1, 42).isValidation("file.txt#" + i), "same seed, same split");
+            boolean v = split.isValidation(file, i * 37L);
+            assertEquals(v, new DocumentSplit(0.1, 42).isValidation(file, i * 37L), "same seed, same split");
             val += v ? 1 : 0;
         }
         assertTrue(val > 1800 && val < 2200, "about 10% of 20,000 documents, got " + val);
@@ -32,10 +33,11 @@ class SplitTest {
     @Test
     void documentSplitChangesWithTheSeedAndZeroFractionKeepsEverythingInTrain() {
         int differ = 0;
+        long file = DocumentSplit.sourceHash("doc.txt");
         for (int i = 0; i < 1000; i++) {
-            String id = "doc" + i;
-            differ += new DocumentSplit(0.5, 1).isValidation(id) != new DocumentSplit(0.5, 2).isValidation(id) ? 1 : 0;
-            assertEquals(false, new DocumentSplit(0, 1).isValidation(id), "val_fraction 0");
+            differ += new DocumentSplit(0.5, 1).isValidation(file, i) != new DocumentSplit(0.5, 2).isValidation(file, i)
+                    ? 1 : 0;
+            assertEquals(false, new DocumentSplit(0, 1).isValidation(file, i), "val_fraction 0");
         }
         assertNotEquals(0, differ, "another seed gives another split");
     }

@@ -1,8 +1,8 @@
 package io.sparkgpt.jobs.tokenize;
 
 /**
- * One document of a corpus. The id is stable across runs and cluster layouts (file path and
- * byte offset of its line, or shard and ordinal for Parquet input) and decides its split.
+ * One document of a corpus, with its stable identity, which decides its split: the hash of its
+ * source (file path, or Parquet shard) and its position there (byte offset of its line, or row).
  */
-public record Document(String id, String text) {
+public record Document(long sourceHash, long position, String text) {
 }

@@ -1,5 +1,6 @@
 package io.sparkgpt.jobs.tokenize;
 
+import io.sparkgpt.tokenization.DocumentSplit;
 import org.apache.spark.sql.Row;
 
 import java.util.Iterator;
@@ -10,6 +11,7 @@ final class ParquetDocuments implements Iterator<Document> {
     private final int shard;
     private final Iterator<Row> rows;
     private final ShardReport report;
+    private final long source;
     private long ordinal;
     private Document next;
 
@@ -17,6 +19,7 @@ final class ParquetDocuments implements Iterator<Document> {
         this.shard = shard;
         this.rows = rows;
         this.report = report;
+        this.source = DocumentSplit.sourceHash("parquet shard " + shard);
     }
 
     @Override
@@ -28,7 +31,7 @@ final class ParquetDocuments implements Iterator<Document> {
                 report.skip(text == null ? "null_text" : "empty_document", "parquet shard " + shard, 0, row);
                 continue;
             }
-            next = new Document(shard + ":" + row, text);
+            next = new Document(source, row, text);
         }
         return next != null;
     }

@@ -13,8 +13,11 @@ import java.util.Arrays;
  */
 final class RangeLineReader implements Closeable {
 
-    /** A line's first byte offset in the file, its bytes without the line break, or oversized. */
-    record Line(long offset, byte[] bytes, boolean oversized) {
+    /**
+     * A line's first byte offset in the file and its bytes without the line break: the first
+     * {@code length} of {@code bytes}, a buffer reused by the next call. Oversized lines have none.
+     */
+    record Line(long offset, byte[] bytes, int length, boolean oversized) {
     }
 
     private final InputStream in;
@@ -66,12 +69,12 @@ final class RangeLineReader implements Closeable {
         }
         lines++;
         if (oversized) {
-            return new Line(offset, null, true);
+            return new Line(offset, null, 0, true);
         }
         if (length > 0 && line[length - 1] == '\r') {
             length--;
         }
-        return new Line(offset, Arrays.copyOf(line, length), false);
+        return new Line(offset, line, length, false);
     }
 
     /** Lines returned so far: the range's line count once {@link #next()} has returned null. */

@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.tokenize;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgpt.tokenization.DocumentSplit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.Path;
@@ -24,7 +25,9 @@ final class ShardDocuments implements Iterator<Document> {
     private final TokenizeSettings settings;
     private final Configuration conf;
     private final ShardReport report;
+    private final Utf8 utf8;
     private Shard.FileRange range;
+    private long rangeSource;
     private RangeLineReader lines;
     private Document next;
 
@@ -33,6 +36,7 @@ final class ShardDocuments implements Iterator<Document> {
         this.settings = settings;
         this.conf = conf;
         this.report = report;
+        this.utf8 = new Utf8(settings.strict(), report);
     }
 
     @Override
@@ -60,6 +64,7 @@ final class ShardDocuments implements Iterator<Document> {
     /** Starts a range: a whole document in text mode, else a line reader (null document). */
     private Document openRange(Shard.FileRange r) throws IOException {
         range = r;
+        rangeSource = DocumentSplit.sourceHash(r.path());
         Path path = new Path(r.path());
         FSDataInputStream in = path.getFileSystem(conf).open(path);
         if (r.wholeFile() && CorpusPlanner.hasNul(in.readNBytes(CorpusPlanner.SNIFF_BYTES))) {
@@ -86,12 +91,13 @@ final class ShardDocuments implements Iterator<Document> {
                 return null;
             }
             in.seek(0);
-            String text = Utf8.decode(in.readAllBytes(), settings.strict(), r.path(), report);
+            byte[] bytes = in.readAllBytes();
+            String text = utf8.decode(bytes, bytes.length, r.path(), 0);
             if (text.isEmpty()) {
                 report.skip("empty_document", r.path(), r.start(), -1);
                 return null;
             }
-            return new Document(r.path(), text);
+            return new Document(rangeSource, 0, text);
         }
     }
 
@@ -109,15 +115,14 @@ final class ShardDocuments implements Iterator<Document> {
             report.skip("oversized_document", range.path(), range.start(), index);
             return null;
         }
-        if (isBlank(line.bytes())) {
+        if (isBlank(line.bytes(), line.length())) {
             return null;
         }
-        String where = range.path() + " at byte " + line.offset();
-        String text = Utf8.decode(line.bytes(), settings.strict(), where, report);
+        String text = utf8.decode(line.bytes(), line.length(), range.path(), line.offset());
         if (settings.format() == InputFormat.JSONL) {
             text = textField(text, index);
         }
-        return text == null ? null : new Document(range.path() + "#" + line.offset(), text);
+        return text == null ? null : new Document(rangeSource, line.offset(), text);
     }
 
     /** The JSON line's text field, or null (counted) if the line is not JSON or lacks the field. */
@@ -141,8 +146,9 @@ final class ShardDocuments implements Iterator<Document> {
         return field.textValue();
     }
 
-    private static boolean isBlank(byte[] bytes) {
-        for (byte b : bytes) {
+    private static boolean isBlank(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            byte b = bytes[i];
             if (b != ' ' && b != '\t' && b != '\r' && b != '\f') {
                 return false;
             }

@@ -84,7 +84,7 @@ final class WindowRows implements Iterator<Row> {
             }
             return;
         }
-        int s = split.isValidation(document.id()) ? ShardReport.VAL : ShardReport.TRAIN;
+        int s = split.isValidation(document.sourceHash(), document.position()) ? ShardReport.VAL : ShardReport.TRAIN;
         streams[s].addDocument(tokenizer.encode(document.text()));
     }
 }
