@@ -60,7 +60,14 @@ class TrainJobTest {
         assertTrue(last.valLoss() < first.valLoss() - 0.5, "val loss fell by > 0.5: " + r.evaluations());
         List<String> lines = Files.readAllLines(checkpoints.resolve("metrics.jsonl"));
         assertEquals(r.evaluations().size(), lines.size(), "one metrics line an evaluation");
-        assertTrue(lines.get(lines.size() - 1).contains("\"step\":24"), lines.get(lines.size() - 1));
+        for (int i = 0; i < lines.size(); i++) {
+            var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(i));
+            TrainResult.Evaluation e = r.evaluations().get(i);
+            assertEquals(e.step(), json.get("step").asLong(), "metrics line " + i);
+            assertEquals(e.tokensSeen(), json.get("tokens_seen").asLong(), "metrics line " + i);
+            assertEquals(e.trainLoss(), json.get("train_loss").asDouble(), 0.0, "metrics line " + i);
+            assertEquals(e.valLoss(), json.get("val_loss").asDouble(), 0.0, "metrics line " + i);
+        }
         assertTrue(Files.size(checkpoints.resolve("loss.png")) > 1000, "the loss curve PNG");
         assertTrue(r.lastCheckpoint().endsWith("step-00000024"), r.lastCheckpoint());
     }
@@ -81,6 +88,16 @@ class TrainJobTest {
         for (int i = 0; i < expected.size(); i++) {
             assertEquals(expected.get(i), resumed.roundLosses().get(i), 1e-6, "round " + (5 + i) + " loss");
         }
+    }
+
+    @Test
+    void aDivergingRunStopsNamingTheStepAndTheLastGoodCheckpoint() {
+        TrainConfig c = config(tmp.resolve("nan"), GptConfig.preset("tiny"), 24, false);
+        TrainConfig exploding = new TrainConfig(c.data(), c.checkpointDir(), c.model(), 24, 0, 4, 2, 2, 0, 2,
+                1e30, 1e30, 0, 24, 0.0, 0.0, 4, 2, 4, 2, "", false, 7); // float32 overflows to inf, then NaN
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> TrainJob.run(spark, exploding));
+        assertTrue(e.getMessage().startsWith("training diverged: the loss is") && e.getMessage().contains("at step")
+                && e.getMessage().contains("the last good checkpoint is"), e.getMessage());
     }
 
     @Test
