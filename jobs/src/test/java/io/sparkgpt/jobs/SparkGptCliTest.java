@@ -7,9 +7,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -19,19 +16,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line as a user meets it: exit codes, messages, --json, validation before Spark. */
 class SparkGptCliTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
+    private ConsoleCapture console;
     @TempDir
     Path tmp;
 
     @BeforeEach
     void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        console = new ConsoleCapture();
         // The launcher or spark-submit sets the master; here the test plays the launcher.
         System.setProperty("spark.master", "local[2]");
         System.setProperty("spark.ui.enabled", "false");
@@ -39,20 +30,19 @@ class SparkGptCliTest {
 
     @AfterEach
     void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
+        console.close();
         System.clearProperty("spark.master");
         System.clearProperty("spark.ui.enabled");
     }
 
     private String stderr() {
-        return err.toString(StandardCharsets.UTF_8);
+        return console.err();
     }
 
     @Test
     void helpListsTheCommandsAndExitsZero() {
         assertEquals(0, SparkGpt.execute("--help"));
-        String help = out.toString(StandardCharsets.UTF_8);
+        String help = console.out();
         assertTrue(help.contains("tokenize") && help.contains("bench"), help);
     }
 
@@ -78,7 +68,7 @@ class SparkGptCliTest {
         int status = SparkGpt.execute("tokenize", "--input", Path.of("..", "data", "the-verdict.txt").toString(),
                 "--output", output.toString(), "--json");
         assertEquals(0, status, stderr());
-        String stdout = out.toString(StandardCharsets.UTF_8).trim();
+        String stdout = console.out().trim();
         assertFalse(stdout.contains("\n"), "one line of JSON on stdout: " + stdout);
         JsonNode json = new ObjectMapper().readTree(stdout);
         assertEquals(18, json.get("train").get("windows").asInt());

@@ -2,6 +2,7 @@ package io.sparkgpt.jobs.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgpt.jobs.ConsoleCapture;
 import io.sparkgpt.jobs.SparkGpt;
 import io.sparkgpt.jobs.checkpoint.CheckpointStore;
 import io.sparkgpt.jobs.checkpoint.NetworkCheckpoints;
@@ -15,8 +16,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -28,31 +27,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** info, export, import and eval as a user runs them. */
 class ModelCommandsTest {
     static final Path VERDICT = Path.of("..", "data", "the-verdict.txt");
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
+    private ConsoleCapture console;
     @TempDir
     Path tmp;
 
     @BeforeEach
     void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        console = new ConsoleCapture();
     }
 
     @AfterEach
     void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
+        console.close();
     }
 
     private JsonNode runJson(String... args) throws Exception {
-        out.reset();
-        assertEquals(0, SparkGpt.execute(args), err.toString(StandardCharsets.UTF_8));
-        return new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        console.reset();
+        assertEquals(0, SparkGpt.execute(args), console.err());
+        return new ObjectMapper().readTree(console.out());
     }
 
     private Path checkpoint(GptConfig config, String name) throws Exception {
@@ -75,7 +67,7 @@ class ModelCommandsTest {
         assertEquals(124_412_160L, runJson("info", "--preset", "gpt2-small", "--tie-weights", "--json")
                 .get("parameters").asLong());
         assertEquals(2, SparkGpt.execute("info", "--preset", "gpt2-tiny"));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("gpt2-tiny"), err.toString(StandardCharsets.UTF_8));
+        assertTrue(console.err().contains("gpt2-tiny"), console.err());
     }
 
     @Test
@@ -85,10 +77,10 @@ class ModelCommandsTest {
             Path ckpt = checkpoint(configs[i], "run" + i);
             Path file = tmp.resolve("model" + i + ".safetensors");
             assertEquals(0, SparkGpt.execute("export", "--checkpoint", ckpt.toString(), "--output", file.toString()),
-                    err.toString(StandardCharsets.UTF_8));
+                    console.err());
             Path imported = tmp.resolve("imported" + i);
             assertEquals(0, SparkGpt.execute("import", "--input", file.toString(), "--output", imported.toString()),
-                    err.toString(StandardCharsets.UTF_8));
+                    console.err());
             CheckpointStore store = new CheckpointStore(imported.toString(), new Configuration());
             var back = store.latestValid(m -> { }).orElseThrow().checkpoint();
             var original = new CheckpointStore(tmp.resolve("run" + i).toString(), new Configuration())
@@ -116,7 +108,7 @@ class ModelCommandsTest {
 
         Path file = tmp.resolve("model.safetensors");
         assertEquals(0, SparkGpt.execute("export", "--checkpoint", ckpt.toString(), "--output", file.toString()),
-                    err.toString(StandardCharsets.UTF_8));
+                    console.err());
         // Debian's python3, which has python3-torch (the PATH's may not).
         Process python = new ProcessBuilder("/usr/bin/python3",
                 Path.of("..", "scripts", "torch_eval_safetensors.py").toString(),
