@@ -56,6 +56,11 @@ final class GptGraph {
      * value but not the gradient: SameDiff returns d(sum of per-token losses)/dθ, T times the
      * gradient of this value. {@link GptLayerImpl} divides by T (measured; GradientCheckTest
      * guards it). Doing it here instead would cost extra [batch*T, vocab] arrays.
+     *
+     * <p>Value caveat: the op computes -log(softmax), which is Infinity once a target's logit is
+     * ~104 below its row max (float underflow); its gradient stays right. Fit scores and the inference
+     * loss come from {@link CrossEntropy} instead; score-only passes use this value and fall back to
+     * CrossEntropy when it is not finite (see GptLayerImpl).
      */
     static SDVariable lossSumOverBatch(SameDiff sd, SDVariable logitsRows, SDVariable targets) {
         SDVariable ids = sd.castTo(sd.reshape(targets, -1), DataType.INT);         // [batch*T]

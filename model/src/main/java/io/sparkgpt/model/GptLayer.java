@@ -31,6 +31,8 @@ public class GptLayer extends SameDiffOutputLayer {
 
     /** Name of the [batch, T, vocab] logits in the layer's graph (what net.output() returns). */
     static final String LOGITS = "logits";
+    /** Name of the same logits as [batch*T, vocab] rows (the head's output, which backprop keeps anyway). */
+    static final String LOGIT_ROWS = "logitRows";
 
     private int vocabSize;
     private int contextLength;
@@ -96,7 +98,7 @@ public class GptLayer extends SameDiffOutputLayer {
     @Override
     public SDVariable defineLayer(SameDiff sd, SDVariable input, SDVariable labels, Map<String, SDVariable> params) {
         GptConfig c = gptConfig();
-        SDVariable rows = GptGraph.logitsRows(sd, input, params, c, true);          // [batch*T, vocab]
+        SDVariable rows = GptGraph.logitsRows(sd, input, params, c, true).rename(LOGIT_ROWS);  // [batch*T, vocab]
         GptGraph.unflatten(sd, LOGITS, rows, input, c);                             // [batch, T, vocab]
         return GptGraph.lossSumOverBatch(sd, rows, labels);
     }

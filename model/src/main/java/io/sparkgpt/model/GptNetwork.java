@@ -1,6 +1,7 @@
 package io.sparkgpt.model;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -40,13 +41,27 @@ public final class GptNetwork {
         return build(config, seed, updater, 0.0, DataType.FLOAT);
     }
 
+    /** As {@link #build(GptConfig, long, IUpdater, double, double, DataType)} without gradient clipping. */
+    public static ComputationGraph build(GptConfig config, long seed, IUpdater updater, double weightDecay,
+                                         DataType dtype) {
+        return build(config, seed, updater, weightDecay, 0.0, dtype);
+    }
+
     /**
      * @param weightDecay decoupled weight decay (DL4J WeightDecay, scaled by the learning rate) on
      *                    weight matrices and embeddings only, not on biases and LayerNorm params
+     * @param gradClip    global-norm gradient clipping threshold (nanoGPT's grad_clip), 0 = off: when
+     *                    the L2 norm of the whole (batch-mean) gradient exceeds it, the gradient is
+     *                    scaled to that norm before the updater and weight decay. DL4J's ClipL2PerLayer
+     *                    is exactly this here, the whole GPT being one layer whose gradient view holds
+     *                    every parameter (checked against BaseMultiLayerUpdater.preApply of M2.1).
      * @param dtype       FLOAT for training; DOUBLE for gradient checks
      */
     public static ComputationGraph build(GptConfig config, long seed, IUpdater updater, double weightDecay,
-                                         DataType dtype) {
+                                         double gradClip, DataType dtype) {
+        if (!(gradClip >= 0)) {
+            throw new IllegalArgumentException("gradClip " + gradClip + " must be >= 0 (0 = off)");
+        }
         QuietStdout.install();
         NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
                 .seed(seed)
@@ -54,6 +69,9 @@ public final class GptNetwork {
                 .updater(updater);
         if (weightDecay > 0) {
             b.weightDecay(weightDecay, true).weightDecayBias(0.0, true);
+        }
+        if (gradClip > 0) {
+            b.gradientNormalization(GradientNormalization.ClipL2PerLayer).gradientNormalizationThreshold(gradClip);
         }
         ComputationGraphConfiguration conf = b.graphBuilder()
                 .addInputs(INPUT)
@@ -63,6 +81,18 @@ public final class GptNetwork {
         ComputationGraph net = new ComputationGraph(conf);
         net.init();
         return net;
+    }
+
+    /**
+     * Seeds the dropout of the network's following forward/backward passes: from then on each
+     * dropout mask is a pure function of (seed, dropout site, element position), so two networks
+     * with equal parameters, data and seed take bit-identical steps. Set it before every training
+     * step (e.g. seed = f(run seed, iteration, worker)); a seed left unchanged repeats its masks.
+     * Never set, the masks derive from the build seed and the iteration count, which also makes
+     * a network restored with its iteration count continue exactly.
+     */
+    public static void setDropoutSeed(ComputationGraph net, long seed) {
+        ((GptLayerImpl) net.getLayer(LAYER)).setDropoutSeed(seed);
     }
 
     /** The config of a network built by this class. */
@@ -76,7 +106,10 @@ public final class GptNetwork {
         return inference(net).logits(tokens);
     }
 
-    /** Mean next-token cross-entropy of targets [batch, T] given inputs [batch, T], no dropout. */
+    /**
+     * Mean next-token cross-entropy of targets [batch, T] given inputs [batch, T], no dropout;
+     * logsumexp - target logit with the row max subtracted, so finite for any finite logits.
+     */
     public static double loss(ComputationGraph net, INDArray inputs, INDArray targets) {
         checkTokens(net, inputs);
         if (!java.util.Arrays.equals(inputs.shape(), targets.shape())) {

@@ -22,8 +22,6 @@ import java.util.Map;
 final class InferenceGraph {
 
     private static final String EMBEDDED = "embedded";
-    private static final String TARGETS = "targets";
-    private static final String LOSS = "lossSum";
 
     private final GptConfig config;
     private final SameDiff sd;
@@ -39,7 +37,6 @@ final class InferenceGraph {
         // at build time; single-thread holders keep the network's own views. Calls are synchronized.
         sd.setArrayHolders(new SingleThreadArrayHolder(), new SingleThreadArrayHolder(), false);
         SDVariable embedded = sd.placeHolder(EMBEDDED, dtype, -1, -1, c.embDim());  // [batch, T, emb]
-        SDVariable targets = sd.placeHolder(TARGETS, dtype, -1, -1);                // [batch, T]
         Map<String, SDVariable> vars = new LinkedHashMap<>();
         for (GptParams.Spec s : GptParams.specs(c)) {
             if (!GptParams.inGraph(c, s.name())) {
@@ -51,7 +48,6 @@ final class InferenceGraph {
         }
         SDVariable rows = GptGraph.logitsRows(sd, embedded, vars, c, false);        // [batch*T, vocab]
         GptGraph.unflatten(sd, GptLayer.LOGITS, rows, embedded, c);                 // [batch, T, vocab]
-        GptGraph.lossSumOverBatch(sd, rows, targets).rename(LOSS);
     }
 
     /** True while the network still holds the very arrays this graph was built on. */
@@ -73,10 +69,13 @@ final class InferenceGraph {
         return sd.outputSingle(ph, GptLayer.LOGITS).detach();
     }
 
-    /** Mean next-token cross-entropy over all batch*T positions. */
+    /**
+     * Mean next-token cross-entropy over all batch*T positions, finite for any finite logits
+     * ({@link CrossEntropy}: the graph's fused op would return Infinity for very large logits).
+     */
     synchronized double loss(INDArray inputs, INDArray targets) {
-        Map<String, INDArray> ph = Map.of(EMBEDDED, Embeddings.embed(config, boundParams, inputs),
-                TARGETS, targets.castTo(dtype));
-        return sd.outputSingle(ph, LOSS).getDouble(0) / inputs.size(0);
+        INDArray logits = logits(inputs);                                           // [batch, T, vocab], ours
+        long rows = inputs.length();
+        return CrossEntropy.sumInPlace(logits.reshape(rows, config.vocabSize()), targets) / rows;
     }
 }
