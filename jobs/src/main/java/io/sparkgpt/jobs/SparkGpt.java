@@ -3,6 +3,7 @@ package io.sparkgpt.jobs;
 import io.sparkgpt.jobs.bench.BenchCommand;
 import io.sparkgpt.jobs.model.EvalCommand;
 import io.sparkgpt.jobs.model.ExportCommand;
+import io.sparkgpt.jobs.model.GenerateCommand;
 import io.sparkgpt.jobs.model.ImportCommand;
 import io.sparkgpt.jobs.model.InfoCommand;
 import io.sparkgpt.jobs.tokenize.TokenizeCommand;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sparkgpt", mixinStandardHelpOptions = true, version = "sparkgpt 0.1.0",
         description = "GPT-2 data pipelines and training on Apache Spark.",
-        subcommands = {TokenizeCommand.class, TrainCommand.class, InfoCommand.class, EvalCommand.class, ExportCommand.class,
+        subcommands = {TokenizeCommand.class, TrainCommand.class, GenerateCommand.class, InfoCommand.class, EvalCommand.class, ExportCommand.class,
                 ImportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SparkGpt implements Runnable {
     /** Exit status for bad input (unknown option, missing path, value out of range). */

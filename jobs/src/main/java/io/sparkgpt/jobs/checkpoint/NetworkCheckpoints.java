@@ -33,13 +33,19 @@ public final class NetworkCheckpoints {
         return net;
     }
 
-    /**
-     * Rebuilds the network of a checkpoint with the given updater and weight decay (which must be
-     * those it was trained with: the updater state's layout depends on them).
-     */
+    /** As {@link #restore(Checkpoint, IUpdater, double, double)} without gradient clipping. */
     public static ComputationGraph restore(Checkpoint checkpoint, IUpdater updater, double weightDecay) {
+        return restore(checkpoint, updater, weightDecay, 0);
+    }
+
+    /**
+     * Rebuilds the network of a checkpoint with the given updater, weight decay and gradient clip
+     * (which must be those it was trained with: the updater state's layout depends on them).
+     */
+    public static ComputationGraph restore(Checkpoint checkpoint, IUpdater updater, double weightDecay,
+                                           double gradClip) {
         GptConfig config = GptConfig.fromJson(checkpoint.modelConfigJson());
-        ComputationGraph net = GptNetwork.build(config, checkpoint.state().seed(), updater, weightDecay,
+        ComputationGraph net = GptNetwork.build(config, checkpoint.state().seed(), updater, weightDecay, gradClip,
                 DataType.FLOAT);
         if (net.numParams() != checkpoint.parameters().length) {
             throw new IllegalArgumentException("checkpoint holds " + checkpoint.parameters().length

@@ -1,14 +1,10 @@
 package io.sparkgpt.jobs.train;
 
 import io.sparkgpt.jobs.checkpoint.TrainingState;
-import io.sparkgpt.model.GptNetwork;
+import io.sparkgpt.model.Generator;
 import io.sparkgpt.tokenization.Tokenizer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
-import java.util.Arrays;
 import java.util.Optional;
 
 /** The human side of training: one progress line an evaluation, and a sample continuation. */
@@ -34,23 +30,8 @@ final class Progress {
             return Optional.empty();
         }
         Tokenizer tokenizer = Tokenizer.shared(encoding);
-        int context = GptNetwork.config(net).contextLength();
-        int[] ids = tokenizer.encode(prompt);
-        for (int i = 0; i < SAMPLE_TOKENS; i++) {
-            int[] window = Arrays.copyOfRange(ids, Math.max(0, ids.length - context), ids.length);
-            float[][] x = new float[1][window.length];
-            for (int j = 0; j < window.length; j++) {
-                x[0][j] = window[j];
-            }
-            INDArray logits = GptNetwork.logits(net, Nd4j.create(x));              // [1, T, vocab]
-            int next = logits.get(NDArrayIndex.point(0), NDArrayIndex.point(window.length - 1), NDArrayIndex.all())
-                    .argMax().getInt(0);
-            if (next == tokenizer.eotId()) {
-                break;
-            }
-            ids = Arrays.copyOf(ids, ids.length + 1);
-            ids[ids.length - 1] = next;
-        }
+        Generator.Sampling greedy = new Generator.Sampling(0, 0, 1.0, 0, tokenizer.eotId());
+        int[] ids = Generator.generate(net, tokenizer.encode(prompt), SAMPLE_TOKENS, greedy);
         return Optional.of("sample: " + tokenizer.decode(ids).replace("\n", " "));
     }
 }

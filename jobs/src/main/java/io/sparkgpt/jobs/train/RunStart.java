@@ -53,14 +53,15 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
                 out.write(JSON.writeValueAsBytes(effective));
             }
             ComputationGraph net = GptNetwork.build(config.model(), config.seed(), adamW, config.weightDecay(),
-                    DataType.FLOAT);
+                    config.gradClip(), DataType.FLOAT);
             return new RunStart(net, TrainingState.start(config.seed()), schedule, null);
         }
         CheckpointStore.Loaded loaded = store.latestValid(refused -> LOG.warn("{}: falling back to an older one", refused))
                 .orElseThrow(() -> new UserInputException("--resume: no valid checkpoint in " + store.directory()
                         + ": start without --resume, or name the run's --checkpoint-dir"));
         requireSameSettings(fs, trainJson, effective);
-        ComputationGraph net = NetworkCheckpoints.restore(loaded.checkpoint(), adamW, config.weightDecay());
+        ComputationGraph net = NetworkCheckpoints.restore(loaded.checkpoint(), adamW, config.weightDecay(),
+                config.gradClip());
         LOG.info("resuming from {} at step {}", loaded.path(), loaded.checkpoint().state().step());
         return new RunStart(net, loaded.checkpoint().state(), schedule, loaded.path().toString());
     }

@@ -135,6 +135,7 @@ public final class TrainJob {
                 .storageLevel(null)
                 .saveUpdater(true)
                 .rngSeed(config.seed())
+                .trainingHooks(new DropoutSeedHook(config.seed()))
                 .build();
     }
 

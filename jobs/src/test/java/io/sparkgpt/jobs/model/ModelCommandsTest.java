@@ -71,6 +71,26 @@ class ModelCommandsTest {
     }
 
     @Test
+    void generateIsDeterministicGreedyOrSeededAndKeepsThePrompt() throws Exception {
+        Path ckpt = checkpoint(GptConfig.preset("tiny"), "gen", 6);
+        String[] greedy = {"generate", "--checkpoint", ckpt.toString(), "--prompt", "Every effort moves you",
+                "--max-new-tokens", "8", "--json"};
+        JsonNode first = runJson(greedy);
+        assertEquals(first, runJson(greedy), "greedy is deterministic");
+        assertTrue(first.get("text").asText().startsWith("Every effort moves you"), first.toString());
+        assertTrue(first.get("new_tokens").asInt() <= 8, first.toString());
+        String[] sampled = {"generate", "--checkpoint", ckpt.toString(), "--prompt", "Every effort moves you",
+                "--max-new-tokens", "8", "--temperature", "1.5", "--seed", "3", "--json"};
+        assertEquals(runJson(sampled), runJson(sampled), "a seed reproduces");
+        String[] topK1 = {"generate", "--checkpoint", ckpt.toString(), "--prompt", "Every effort moves you",
+                "--max-new-tokens", "8", "--temperature", "1.5", "--top-k", "1", "--seed", "9", "--json"};
+        assertEquals(first.get("completion"), runJson(topK1).get("completion"), "top-k 1 is greedy");
+        assertEquals(2, SparkGpt.execute("generate", "--checkpoint", ckpt.toString(), "--prompt", "x",
+                "--top-p", "0"));
+        assertTrue(console.err().contains("topP 0.0 must be in (0, 1]"), console.err());
+    }
+
+    @Test
     void exportThenImportGivesBackExactlyTheSameWeights() throws Exception {
         GptConfig[] configs = {GptConfig.preset("tiny"), GptConfig.preset("tiny").withTieWeights(true).withQkvBias(true)};
         for (int i = 0; i < configs.length; i++) {
