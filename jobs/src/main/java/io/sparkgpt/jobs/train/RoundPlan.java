@@ -1,5 +1,7 @@
 package io.sparkgpt.jobs.train;
 
+import io.sparkgpt.jobs.UserInputException;
+
 import java.util.Arrays;
 
 /**
@@ -18,8 +20,9 @@ public final class RoundPlan {
 
     public RoundPlan(long windows, int perRound, long seed) {
         if (windows < perRound) {
-            throw new IllegalArgumentException("the dataset has " + windows + " training windows, fewer than one "
-                    + "averaging round needs (workers x batch size x averaging frequency = " + perRound + ")");
+            throw new UserInputException("the dataset has " + windows + " training windows, fewer than one "
+                    + "averaging round needs (workers x batch size x averaging frequency = " + perRound + "): lower "
+                    + "--batch-size-per-worker, --averaging-frequency or --workers, or tokenize with a smaller --stride");
         }
         this.windows = windows;
         this.perRound = perRound;

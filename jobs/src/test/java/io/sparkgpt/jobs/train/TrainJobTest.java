@@ -100,6 +100,16 @@ class TrainJobTest {
     }
 
     @Test
+    void aRoundLargerThanTheDatasetIsRefusedWithTheFix() {
+        TrainConfig c = config(tmp.resolve("big"), GptConfig.preset("tiny"), 8, false);
+        TrainConfig tooBig = new TrainConfig(c.data(), c.checkpointDir(), c.model(), 8, 0, 64, 2, 2, 0, 2,
+                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "", false, 7);
+        UserInputException e = assertThrows(UserInputException.class, () -> TrainJob.run(spark, tooBig));
+        assertTrue(e.getMessage().contains("fewer than one averaging round needs (workers x batch size x averaging "
+                + "frequency = 256)") && e.getMessage().contains("lower --batch-size-per-worker"), e.getMessage());
+    }
+
+    @Test
     void resumeWithoutACheckpointFailsClearly() {
         UserInputException e = assertThrows(UserInputException.class,
                 () -> TrainJob.run(spark, config(tmp.resolve("none"), GptConfig.preset("tiny"), 8, true)));
