@@ -49,7 +49,7 @@ final class TorchReference {
         out.put("threads", printed.get("threads"));
         out.put("parameters", printed.get("params"));
         out.put("tokens_per_s", ((Number) printed.get("tokens_per_s")).doubleValue());
-        out.put("step_ms", ((Number) printed.get("step_s")).doubleValue() * 1000);
+        out.put("step_ms", TrainBench.round(((Number) printed.get("step_s")).doubleValue() * 1000, 1));
         out.put("peak_rss_mb", Math.round(result.peakRssMb()));
         out.put("loss_first", printed.get("loss_first"));
         out.put("loss_last", printed.get("loss_last"));

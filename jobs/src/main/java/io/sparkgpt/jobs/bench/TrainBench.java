@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +32,13 @@ import java.util.stream.Collectors;
 /**
  * {@code sparkgpt bench train}: throughput of the GPT's training step in one JVM, without Spark
  * (tokens/s, ms per step, peak RSS, MFU), optionally side by side with the PyTorch reference on
- * the same token ids. With {@code --threads 1,2} each ND4J thread count runs in its own child JVM
- * (ND4J reads OMP_NUM_THREADS once, at start-up) and the fastest is reported.
+ * the same token ids (the-verdict.txt by default, cut into windows as the reference does).
+ *
+ * <p>Threads: without {@code --threads} the training runs in this JVM with the thread count ND4J
+ * took from OMP_NUM_THREADS at start-up (all cores if unset). With {@code --threads 1,2} each
+ * count runs in a child JVM with OMP_NUM_THREADS set, and the fastest is reported (ND4J cannot
+ * change it once loaded). {@code --rounds N} repeats every contender, alternating, and keeps each
+ * one's fastest run: on a shared machine, load from other processes then hits all of them.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Training-step throughput (tokens/s, ms/step, peak RSS, MFU), optionally vs PyTorch.")
@@ -68,6 +74,11 @@ public final class TrainBench implements Callable<Integer> {
                     + "Default: this JVM, with the OMP_NUM_THREADS it was started with.")
     List<Integer> threads;
 
+    @Option(names = "--rounds", defaultValue = "1",
+            description = "Times to run every contender, alternating; the fastest run of each counts. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
     @Option(names = "--peak-gflops", paramLabel = "GFLOPS",
             description = "Peak FLOP/s for MFU. Default: measured (fastest 2048x2048 sgemm through ND4J).")
     Double peakGflops;
@@ -75,7 +86,7 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--compare-torch", description = "Also run the PyTorch reference and print both with ratios.")
     boolean compareTorch;
 
-    @Option(names = "--torch-ref", defaultValue = "/work/shared/bench/torch_gpt_ref.py", paramLabel = "FILE",
+    @Option(names = "--torch-ref", defaultValue = "../shared/bench/torch_gpt_ref.py", paramLabel = "FILE",
             description = "The PyTorch reference script. Default: ${DEFAULT-VALUE}.")
     Path torchRef;
 
@@ -83,7 +94,8 @@ public final class TrainBench implements Callable<Integer> {
             description = "Torch thread counts to try (the fastest is compared). Default: ${DEFAULT-VALUE}.")
     List<Integer> torchThreads;
 
-    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--python", defaultValue = "/usr/bin/python3",
+            description = "Python with torch. Default: ${DEFAULT-VALUE}.")
     String python;
 
     @Option(names = "--json", description = "Print one JSON object on stdout.")
@@ -93,18 +105,65 @@ public final class TrainBench implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         GptConfig config = config();
         int[] ids = tokenIds(config);
-        Map<String, Object> out = header(config);
-        Map<String, Object> jvm = threads == null ? JvmRun.here(this, config, ids) : JvmRun.children(this, config);
-        out.putAll(jvm);
-        if (compareTorch) {
-            Map<String, Object> torch = torch(config, ids, ((Number) jvm.get("peak_gflops")).doubleValue());
-            out.put("torch", torch);
-            out.put("vs_torch", Map.of(
-                    "tokens_per_s", round(num(jvm, "tokens_per_s") / num(torch, "tokens_per_s"), 3),
-                    "peak_rss", round(num(jvm, "peak_rss_mb") / num(torch, "peak_rss_mb"), 3)));
+        Path configFile = Files.createTempFile("sparkgpt-bench", ".json");        // for child JVMs
+        Path tokensFile = Files.createTempFile("sparkgpt-bench", ".ids");          // for PyTorch
+        try {
+            Files.writeString(configFile, config.toJson());
+            Files.writeString(tokensFile,
+                    Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+            List<Map<String, Object>> jvmRuns = new ArrayList<>();
+            List<Map<String, Object>> torchRuns = new ArrayList<>();
+            // Rounds alternate the contenders, so that load from other processes hits them alike.
+            for (int round = 0; round < rounds; round++) {
+                if (threads == null) {
+                    jvmRuns.add(JvmRun.here(this, config, ids));
+                } else {
+                    for (int t : threads) {
+                        jvmRuns.add(JvmRun.child(this, configFile, t));
+                    }
+                }
+                if (compareTorch) {
+                    TorchReference.Setup setup = new TorchReference.Setup(python, torchRef, tokensFile);
+                    for (int t : torchThreads) {
+                        torchRuns.add(TorchReference.run(setup, config, batchSize, steps, warmup, t));
+                    }
+                }
+            }
+            Map<String, Object> report = report(config, jvmRuns, torchRuns);
+            System.out.println(json ? Json.of(report) : report);
+            return 0;
+        } finally {
+            Files.deleteIfExists(configFile);
+            Files.deleteIfExists(tokensFile);
         }
-        System.out.println(json ? Json.of(out) : out.toString());
-        return 0;
+    }
+
+    /**
+     * The fastest JVM run at top level, the fastest PyTorch run under "torch", and their ratios.
+     * MFU of every run is against one peak: the given one, or the best any JVM run measured.
+     */
+    private Map<String, Object> report(GptConfig c, List<Map<String, Object>> jvmRuns,
+                                       List<Map<String, Object>> torchRuns) {
+        double peak = peakGflops != null ? peakGflops
+                : jvmRuns.stream().mapToDouble(r -> num(r, "peak_gflops")).max().orElseThrow();
+        for (Map<String, Object> run : jvmRuns) {
+            run.put("peak_gflops", round(peak, 1));
+        }
+        for (List<Map<String, Object>> runs : List.of(jvmRuns, torchRuns)) {
+            runs.forEach(run -> run.put("mfu", round(num(run, "tokens_per_s") * flopsPerToken(c) / (peak * 1e9), 4)));
+        }
+        Map<String, Object> out = header(c);
+        Map<String, Object> jvm = fastest(jvmRuns);
+        out.putAll(jvm);
+        if (!torchRuns.isEmpty()) {
+            Map<String, Object> torch = fastest(torchRuns);
+            out.put("torch", torch);
+            Map<String, Object> ratios = new LinkedHashMap<>();
+            ratios.put("tokens_per_s", round(num(jvm, "tokens_per_s") / num(torch, "tokens_per_s"), 3));
+            ratios.put("peak_rss", round(num(jvm, "peak_rss_mb") / num(torch, "peak_rss_mb"), 3));
+            out.put("vs_torch", ratios);
+        }
+        return out;
     }
 
     private GptConfig config() {
@@ -114,8 +173,13 @@ public final class TrainBench implements Callable<Integer> {
         }
         requirePositive("--batch-size", batchSize);
         requirePositive("--steps", steps);
+        requirePositive("--rounds", rounds);
         if (warmup < 0) {
             throw new UserInputException("--warmup must be 0 or more, got " + warmup);
+        }
+        if (compareTorch && !Files.isRegularFile(torchRef)) {
+            throw new UserInputException("--torch-ref " + torchRef
+                    + " does not exist: pass the path of torch_gpt_ref.py");
         }
         if (contextLength != null) {
             requirePositive("--context-length", contextLength);
@@ -137,7 +201,8 @@ public final class TrainBench implements Callable<Integer> {
         }
         int[] ids = Tokenizer.shared(Tokenizer.GPT2).encode(Files.readString(input, StandardCharsets.UTF_8));
         if (ids.length < c.contextLength() + 1) {
-            throw new UserInputException("input " + input + " gives " + ids.length + " tokens, fewer than one window of "
+            throw new UserInputException("input " + input + " gives " + ids.length
+                    + " tokens, fewer than one window of "
                     + (c.contextLength() + 1) + " needs: lower --context-length or use a longer --input");
         }
         return ids;
@@ -146,10 +211,12 @@ public final class TrainBench implements Callable<Integer> {
     private Map<String, Object> header(GptConfig c) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", Map.of("vocab_size", c.vocabSize(), "context_length", c.contextLength(),
-                "emb_dim", c.embDim(), "n_heads", c.nHeads(), "n_layers", c.nLayers(), "parameters", c.parameterCount()));
+                "emb_dim", c.embDim(), "n_heads", c.nHeads(), "n_layers", c.nLayers(),
+                "parameters", c.parameterCount()));
         out.put("batch_size", batchSize);
         out.put("steps", steps);
         out.put("warmup", warmup);
+        out.put("rounds", rounds);
         out.put("flops_per_token", flopsPerToken(c));
         return out;
     }
@@ -168,35 +235,20 @@ public final class TrainBench implements Callable<Integer> {
         return 6.0 * n + 12.0 * c.nLayers() * c.nHeads() * c.headDim() * c.contextLength();
     }
 
-    private Map<String, Object> torch(GptConfig c, int[] ids, double peak) throws IOException, InterruptedException {
-        Path tokens = Files.createTempFile("sparkgpt-bench", ".ids");
-        try {
-            Files.writeString(tokens, Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
-            TorchReference.Setup setup = new TorchReference.Setup(python, torchRef, tokens);
-            List<Map<String, Object>> runs = new ArrayList<>();
-            for (int t : torchThreads) {
-                Map<String, Object> run = TorchReference.run(setup, c, batchSize, steps, warmup, t);
-                run.put("mfu", round(num(run, "tokens_per_s") * flopsPerToken(c) / (peak * 1e9), 4));
-                runs.add(run);
-            }
-            return fastest(runs);
-        } finally {
-            Files.deleteIfExists(tokens);
-        }
-    }
-
-    /** The run with the most tokens/s, with every run under "by_threads". */
+    /**
+     * The run with the most tokens/s, and when there are several thread counts, the fastest run of
+     * each under "by_threads".
+     */
     static Map<String, Object> fastest(List<Map<String, Object>> runs) {
-        Map<String, Object> best = runs.get(0);
-        Map<String, Object> byThreads = new LinkedHashMap<>();
+        Map<String, Map<String, Object>> byThreads = new LinkedHashMap<>();
         for (Map<String, Object> run : runs) {
-            byThreads.put(String.valueOf(run.get("threads")), run);
-            if (num(run, "tokens_per_s") > num(best, "tokens_per_s")) {
-                best = run;
-            }
+            byThreads.merge(String.valueOf(run.get("threads")), run,
+                    (a, b) -> num(b, "tokens_per_s") > num(a, "tokens_per_s") ? b : a);
         }
+        Map<String, Object> best = byThreads.values().stream()
+                .max(Comparator.comparingDouble(r -> num(r, "tokens_per_s"))).orElseThrow();
         Map<String, Object> out = new LinkedHashMap<>(best);
-        if (runs.size() > 1) {
+        if (byThreads.size() > 1) {
             out.put("by_threads", byThreads);
         }
         return out;

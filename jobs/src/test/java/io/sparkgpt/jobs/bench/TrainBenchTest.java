@@ -2,46 +2,36 @@ package io.sparkgpt.jobs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgpt.jobs.ConsoleCapture;
 import io.sparkgpt.jobs.SparkGpt;
 import io.sparkgpt.model.GptConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code bench train} as a user runs it, on the tiny preset for two steps. */
 class TrainBenchTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
+    private ConsoleCapture console;
 
     @BeforeEach
     void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        console = new ConsoleCapture();
     }
 
     @AfterEach
     void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
+        console.close();
     }
 
     @Test
     void printsThroughputMemoryAndMfuAsJson() throws Exception {
         int status = SparkGpt.execute("bench", "train", "--preset", "tiny", "--batch-size", "2", "--steps", "2",
                 "--warmup", "1", "--input", "../data/the-verdict.txt", "--json");
-        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-        JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertEquals(0, status, console.err());
+        JsonNode r = new ObjectMapper().readTree(console.out());
         for (String key : new String[] {"tokens_per_s", "step_ms", "peak_rss_mb", "mfu", "peak_gflops"}) {
             assertTrue(r.hasNonNull(key), "missing " + key + " in " + r);
         }
@@ -70,6 +60,6 @@ class TrainBenchTest {
     @Test
     void refusesAMissingInputAsBadInput() {
         assertEquals(2, SparkGpt.execute("bench", "train", "--preset", "tiny", "--input", "no-such-file.txt"));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("no-such-file.txt"), err.toString(StandardCharsets.UTF_8));
+        assertTrue(console.err().contains("no-such-file.txt"), console.err());
     }
 }
