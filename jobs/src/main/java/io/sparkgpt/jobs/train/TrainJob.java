@@ -50,7 +50,10 @@ public final class TrainJob {
         EvalSample trainSample = new EvalSample(train, config.evalBatches(), config.batchSizePerWorker(), config.seed());
         EvalSample valSample = new EvalSample(WindowData.load(spark, dataset.directory(), "val"),
                 config.evalBatches(), config.batchSizePerWorker(), config.seed());
-        SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, start.net(), master(config, workers));
+        ResultSize.require(jsc.getConf(), start.net().numParams() + start.net().getUpdater().getStateViewArray().length(),
+                Float.BYTES, workers, config.aggregationDepth());
+        WorkerTimes workerTimes = new WorkerTimes(jsc.sc());
+        SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, start.net(), master(config, workers, workerTimes));
         MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
         List<TrainResult.Evaluation> evaluations = metrics.read();
         List<Double> roundLosses = new ArrayList<>();
@@ -59,7 +62,7 @@ public final class TrainJob {
         long windowTokens = (long) plan.perRound() * dataset.maxLength();
         long clock = System.nanoTime();
         long tokensSinceClock = 0;
-        Timings timings = new Timings();
+        Timings timings = new Timings(workerTimes, workers);
 
         for (long round = state.step() / config.averagingFrequency(); state.step() < totalSteps; round++) {
             long t0 = System.nanoTime();
@@ -107,25 +110,43 @@ public final class TrainJob {
             metrics.drawCurve(evaluations);
         }
         return new TrainResult(state.step(), state.tokensSeen(), evaluations, roundLosses, lastCheckpoint,
-                metrics.metricsPath().toString(), metrics.curvePath().toString(), (System.nanoTime() - started) / 1e9);
+                metrics.metricsPath().toString(), metrics.curvePath().toString(), (System.nanoTime() - started) / 1e9,
+                timings.round());
     }
 
-    /** Where the driver's time went since the run started. */
+    /** Where the time went since the run started, on the driver and (summed over) the workers. */
     static final class Timings {
+        private final WorkerTimes workerTimes;
+        private final int workers;
         long fit;
         long eval;
         long checkpoint;
         long rounds;
 
+        Timings(WorkerTimes workerTimes, int workers) {
+            this.workerTimes = workerTimes;
+            this.workers = workers;
+        }
+
+        TrainResult.RoundTimes round() {
+            double perWorkerRound = 1e9 * Math.max(1, rounds) * workers;
+            return new TrainResult.RoundTimes(fit / 1e9 / Math.max(1, rounds), workerTimes.initNanos.value()
+                    / perWorkerRound, workerTimes.computeNanos.value() / perWorkerRound, workerTimes.built.value());
+        }
+
         String line() {
-            return String.format("time: %.1f s a round in fit (%d rounds), %.1f s evaluating, %.1f s checkpointing",
-                    fit / 1e9 / Math.max(1, rounds), rounds, eval / 1e9, checkpoint / 1e9);
+            TrainResult.RoundTimes r = round();
+            return String.format("time: %.2f s a round in fit (%d rounds) = worker setup %.2f s + worker training "
+                    + "%.2f s + %.2f s broadcast, results and averaging (%d worker networks built); %.1f s "
+                    + "evaluating, %.1f s checkpointing", r.fitSeconds(), rounds, r.workerSetupSeconds(),
+                    r.workerTrainingSeconds(), r.fitSeconds() - r.workerSetupSeconds() - r.workerTrainingSeconds(),
+                    r.networksBuilt(), eval / 1e9, checkpoint / 1e9);
         }
     }
 
-    private static ParameterAveragingTrainingMaster master(TrainConfig config, int workers) {
+    private static ParameterAveragingTrainingMaster master(TrainConfig config, int workers, WorkerTimes times) {
         // Our round RDD is already one partition a worker, in order: never repartition it.
-        return new ParameterAveragingTrainingMaster.Builder(workers, config.batchSizePerWorker())
+        var builder = new ParameterAveragingTrainingMaster.Builder(workers, config.batchSizePerWorker())
                 .batchSizePerWorker(config.batchSizePerWorker())
                 .averagingFrequency(config.averagingFrequency())
                 .workerPrefetchNumBatches(config.workerPrefetch())
@@ -135,8 +156,8 @@ public final class TrainJob {
                 .storageLevel(null)
                 .saveUpdater(true)
                 .rngSeed(config.seed())
-                .trainingHooks(new DropoutSeedHook(config.seed()))
-                .build();
+                .trainingHooks(new DropoutSeedHook(config.seed()));
+        return new ReusingTrainingMaster(builder, times);
     }
 
     private static TrainingState advance(TrainingState s, TrainConfig c, RoundPlan plan, long round, long tokens) {

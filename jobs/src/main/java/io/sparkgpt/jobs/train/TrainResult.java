@@ -4,7 +4,8 @@ import java.util.List;
 
 /** What a train run did: steps, tokens, the losses of each evaluation, and where things are. */
 public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluations, List<Double> roundLosses,
-                          String lastCheckpoint, String metricsFile, String lossCurve, double seconds) {
+                          String lastCheckpoint, String metricsFile, String lossCurve, double seconds,
+                          RoundTimes roundTimes) {
 
     /** One evaluation: step, tokens seen, learning rate, train and validation loss. */
     public record Evaluation(long step, long tokensSeen, double lr, double trainLoss, double valLoss,
@@ -12,6 +13,14 @@ public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluati
         public double perplexity() {
             return Math.exp(valLoss);
         }
+    }
+
+    /**
+     * An averaging round's wall time in the driver's fit, and the part of it a worker spent
+     * getting its network ready and training (averaged over rounds and workers).
+     */
+    public record RoundTimes(double fitSeconds, double workerSetupSeconds, double workerTrainingSeconds,
+                             long networksBuilt) {
     }
 
     public Evaluation last() {

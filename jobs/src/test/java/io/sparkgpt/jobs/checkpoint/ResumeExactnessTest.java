@@ -1,20 +1,17 @@
 package io.sparkgpt.jobs.checkpoint;
 
+import io.sparkgpt.jobs.VerdictBatches;
 import io.sparkgpt.model.GptConfig;
 import io.sparkgpt.model.GptNetwork;
-import io.sparkgpt.tokenization.Tokenizer;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,26 +25,11 @@ class ResumeExactnessTest {
     @TempDir
     Path tmp;
 
-    /** Batch i of the-verdict: 4 windows of 32 tokens, inputs and targets shifted by one. */
-    private static DataSet batch(int[] ids, int i) {
-        int b = 4, t = 32;
-        float[][] x = new float[b][t];
-        float[][] y = new float[b][t];
-        for (int r = 0; r < b; r++) {
-            int start = ((i * b + r) * t) % (ids.length - t - 1);
-            for (int j = 0; j < t; j++) {
-                x[r][j] = ids[start + j];
-                y[r][j] = ids[start + j + 1];
-            }
-        }
-        return new DataSet(Nd4j.create(x), Nd4j.create(y));
-    }
-
     /** Trains steps [from, to). */
     private static List<Double> train(ComputationGraph net, int[] ids, int from, int to) {
         List<Double> losses = new ArrayList<>();
         for (int step = from; step < to; step++) {
-            net.fit(batch(ids, step));
+            net.fit(VerdictBatches.batch(ids, step));
             losses.add(net.score());
         }
         return losses;
@@ -55,7 +37,7 @@ class ResumeExactnessTest {
 
     @Test
     void lossesAfterRestoringACheckpointEqualThoseOfAnUninterruptedRunWithDropout() throws IOException {
-        int[] ids = Tokenizer.shared("r50k_base").encode(Files.readString(Path.of("..", "data", "the-verdict.txt")));
+        int[] ids = VerdictBatches.ids();
         // drop_rate 0.1: the masks are a function of the seed and the iteration count, which the
         // checkpoint restores with the parameters and Adam's state.
         GptConfig config = GptConfig.preset("tiny").withContextLength(32);

@@ -1,0 +1,45 @@
+package io.sparkgpt.jobs.train;
+
+import io.sparkgpt.jobs.UserInputException;
+import org.apache.spark.SparkConf;
+
+/**
+ * Parameter averaging sends every worker's parameters and Adam moments back to the driver as
+ * Spark task results. Checked before the first round, so a too-small
+ * {@code spark.driver.maxResultSize} fails in seconds, not after the first round's compute.
+ */
+final class ResultSize {
+    /** A Spark task result is one serialized buffer: at most 2 GB. */
+    static final long MAX_TASK_RESULT = Integer.MAX_VALUE - 64L * 1024 * 1024;
+
+    private ResultSize() {
+    }
+
+    /** Worker results the driver receives in the last stage of Spark's treeAggregate. */
+    static int resultsAtDriver(int workers, int depth) {
+        int partitions = workers;
+        int scale = Math.max((int) Math.ceil(Math.pow(partitions, 1.0 / depth)), 2);
+        while (partitions > scale + (int) Math.ceil((double) partitions / scale)) {
+            partitions /= scale;
+        }
+        return partitions;
+    }
+
+    static void require(SparkConf conf, long valuesAWorker, int bytesAValue, int workers, int depth) {
+        long perWorker = valuesAWorker * bytesAValue + 1024 * 1024;
+        if (perWorker > MAX_TASK_RESULT) {
+            throw new UserInputException(String.format("a worker's parameters and optimizer state are %.1f GB, "
+                    + "over the 2 GB a Spark task result can hold: parameter averaging can't train this model; "
+                    + "choose a smaller one", perWorker / 1e9));
+        }
+        long needed = perWorker * resultsAtDriver(workers, depth);
+        long max = conf.getSizeAsBytes("spark.driver.maxResultSize", "1g");
+        if (max > 0 && needed > max) {
+            long gib = (needed + (1L << 30) - 1) >> 30;
+            throw new UserInputException(String.format("the driver receives %.2f GB of worker results a round "
+                    + "(parameters and Adam moments, %d results), over spark.driver.maxResultSize (%d MB): pass "
+                    + "--conf spark.driver.maxResultSize=%dg (and a driver memory above it)",
+                    needed / 1e9, resultsAtDriver(workers, depth), max >> 20, gib));
+        }
+    }
+}
