@@ -85,4 +85,31 @@ class SparkGptCliTest {
         assertTrue(stderr().contains("nope.txt does not exist"), stderr());
         assertFalse(Files.exists(tmp.resolve("out")));
     }
+
+    @Test
+    void aMasterNothingListensOnExitsTwoInSecondsNamingIt() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        System.setProperty("spark.master", "spark://127.0.0.1:" + port);
+        long started = System.nanoTime();
+        assertEquals(2, SparkGpt.execute("tokenize", "--input", Path.of("..", "data", "the-verdict.txt").toString(),
+                "--output", tmp.resolve("out").toString()));
+        assertTrue(stderr().contains("no Spark master answers at spark://127.0.0.1:" + port)
+                && stderr().contains("fix --master"), stderr());
+        assertTrue((System.nanoTime() - started) / 1e9 < 30, "not Spark's minute of retries");
+        assertFalse(Files.exists(tmp.resolve("out")));
+    }
+
+    @Test
+    void aModelConfigWhoseEmbDimIsNotDivisibleByNHeadsExitsTwoBeforeSparkStarts() throws Exception {
+        System.setProperty("spark.master", "nowhere://spark-must-not-start");
+        Path config = Files.writeString(tmp.resolve("bad.json"), "{\"vocab_size\": 50257, \"context_length\": 64, "
+                + "\"emb_dim\": 100, \"n_heads\": 3, \"n_layers\": 2, \"drop_rate\": 0.1, \"qkv_bias\": false}");
+        assertEquals(2, SparkGpt.execute("train", "--data", tmp.toString(), "--checkpoint-dir",
+                tmp.resolve("ckpt").toString(), "--config", config.toString(), "--max-steps", "1"));
+        assertTrue(stderr().contains("emb_dim 100 is not divisible by n_heads 3"), stderr());
+        assertFalse(Files.exists(tmp.resolve("ckpt")), "nothing written");
+    }
 }

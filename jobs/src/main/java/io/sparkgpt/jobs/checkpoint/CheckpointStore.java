@@ -2,6 +2,8 @@ package io.sparkgpt.jobs.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.jobs.io.WriteFailures;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -80,11 +82,38 @@ public final class CheckpointStore {
                 throw new IOException("could not publish checkpoint " + temporary + " as " + target);
             }
             return fs.makeQualified(target);
+        } catch (IOException e) {
+            Optional<String> problem = WriteFailures.storageProblem(e);
+            if (problem.isPresent()) {
+                throw new UserInputException("could not write checkpoint " + name + " in " + directory() + " ("
+                        + problem.get() + "): free space or choose another --checkpoint-dir; the checkpoints "
+                        + "already there are intact");
+            }
+            throw e;
         } finally {
             if (fs.exists(temporary)) {
                 fs.delete(temporary, true);
             }
         }
+    }
+
+    /**
+     * Deletes checkpoints a dead run left half-written (hidden temporaries); returns their names.
+     * Only for the one driver of a run, before it writes: it may not race another writer.
+     */
+    public List<String> removeTornWrites() throws IOException {
+        List<String> removed = new ArrayList<>();
+        if (!fs.exists(directory)) {
+            return removed;
+        }
+        for (FileStatus s : fs.listStatus(directory)) {
+            String name = s.getPath().getName();
+            if (name.startsWith(".step-") && name.contains(".tmp-")) {
+                fs.delete(s.getPath(), true);
+                removed.add(name);
+            }
+        }
+        return removed;
     }
 
     /** The steps of the published checkpoints, newest first (valid or not). */

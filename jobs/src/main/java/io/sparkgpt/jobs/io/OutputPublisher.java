@@ -35,6 +35,19 @@ public final class OutputPublisher implements AutoCloseable {
         // Hidden names (leading '.') are skipped by Hadoop and Spark readers listing the parent.
         this.temporary = new Path(this.destination.getParent(),
                 "." + this.destination.getName() + ".tmp-" + UUID.randomUUID());
+        probeWritable();
+    }
+
+    /** Fails before any work if nothing can be written beside the destination. */
+    private void probeWritable() {
+        Path probe = new Path(destination.getParent(), "." + destination.getName() + ".probe-" + UUID.randomUUID());
+        try {
+            fs.create(probe, false).close();
+            fs.delete(probe, false);
+        } catch (IOException e) {
+            throw new UserInputException("cannot write output " + destination + " (" + WriteFailures.storageProblem(e)
+                    .orElse(e.getMessage()) + "): choose a location you can write to");
+        }
     }
 
     /** Fails early, before any work, if the destination exists and may not be replaced. */

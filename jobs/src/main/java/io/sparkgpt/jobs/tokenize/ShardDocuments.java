@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.tokenize;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.tokenization.DocumentSplit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -36,7 +37,7 @@ final class ShardDocuments implements Iterator<Document> {
         this.settings = settings;
         this.conf = conf;
         this.report = report;
-        this.utf8 = new Utf8(settings.strict(), report);
+        this.utf8 = new Utf8(!settings.skipBadRecords(), report);
     }
 
     @Override
@@ -69,7 +70,8 @@ final class ShardDocuments implements Iterator<Document> {
         FSDataInputStream in = path.getFileSystem(conf).open(path);
         if (r.wholeFile() && CorpusPlanner.hasNul(in.readNBytes(CorpusPlanner.SNIFF_BYTES))) {
             in.close();
-            report.skip("binary_file", r.path(), r.start(), -1);
+            badRecord("binary_file", r.path() + " looks binary (a NUL byte in its first 8,000 bytes): remove it "
+                    + "from --input", r.start(), -1);
             return null;
         }
         if (settings.format() == InputFormat.TEXT) {
@@ -87,7 +89,8 @@ final class ShardDocuments implements Iterator<Document> {
     private Document readWholeFile(FSDataInputStream in, Shard.FileRange r) throws IOException {
         try (in) {
             if (r.fileLength() > settings.maxDocumentBytes()) {
-                report.skip("oversized_document", r.path(), r.start(), -1);
+                badRecord("oversized_document", r.path() + " is larger than --max-document-mb: use --format lines "
+                        + "or raise the limit", r.start(), -1);
                 return null;
             }
             in.seek(0);
@@ -112,7 +115,8 @@ final class ShardDocuments implements Iterator<Document> {
             return null;
         }
         if (line.oversized()) {
-            report.skip("oversized_document", range.path(), range.start(), index);
+            badRecord("oversized_document", "the line at byte " + line.offset() + " of " + range.path()
+                    + " is longer than --max-document-mb: split it or raise the limit", range.start(), index);
             return null;
         }
         if (isBlank(line.bytes(), line.length())) {
@@ -120,23 +124,38 @@ final class ShardDocuments implements Iterator<Document> {
         }
         String text = utf8.decode(line.bytes(), line.length(), range.path(), line.offset());
         if (settings.format() == InputFormat.JSONL) {
-            text = textField(text, index);
+            text = textField(text, index, line.offset());
         }
         return text == null ? null : new Document(rangeSource, line.offset(), text);
     }
 
+    /**
+     * A record a clean corpus doesn't hold. It fails the job with one line naming it (Spark's
+     * FAILFAST), unless --skip-bad-records: then it is skipped and counted in dataset.json.
+     */
+    private void badRecord(String reason, String problemAndFix, long rangeStart, long lineInRange) {
+        if (!settings.skipBadRecords()) {
+            throw new UserInputException(problemAndFix + ", or pass --skip-bad-records to skip such records "
+                    + "(counted in dataset.json)");
+        }
+        report.skip(reason, range == null ? "" : range.path(), rangeStart, lineInRange);
+    }
+
     /** The JSON line's text field, or null (counted) if the line is not JSON or lacks the field. */
-    private String textField(String jsonLine, long index) {
+    private String textField(String jsonLine, long index, long lineOffset) {
         JsonNode node;
         try {
             node = JSON.readTree(jsonLine);
         } catch (JsonProcessingException e) {
-            report.skip("invalid_json", range.path(), range.start(), index);
+            badRecord("invalid_json", "the line at byte " + lineOffset + " of " + range.path() + " is not JSON: "
+                    + "fix it", range.start(), index);
             return null;
         }
         JsonNode field = node == null ? null : node.get(settings.textField());
         if (field == null || !field.isTextual()) {
-            report.skip("missing_text_field", range.path(), range.start(), index);
+            badRecord("missing_text_field", "the line at byte " + lineOffset + " of " + range.path() + " has no "
+                    + "string field '" + settings.textField() + "': fix it or name the field with --text-field",
+                    range.start(), index);
             return null;
         }
         if (field.textValue().isEmpty()) {

@@ -56,8 +56,10 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing output directory.")
     boolean overwrite;
 
-    @Option(names = "--strict", description = "Fail on invalid UTF-8 instead of replacing it and counting.")
-    boolean strict;
+    @Option(names = "--skip-bad-records", description = "Skip binary files, lines that aren't JSON or lack the "
+            + "text field and oversized lines, and replace invalid UTF-8, counting each in dataset.json (default: "
+            + "the first one fails the job, naming it).")
+    boolean skipBadRecords;
 
     @Option(names = "--shard-size-mb", defaultValue = "64", paramLabel = "MB",
             description = "Input bytes a shard (a task). Default: ${DEFAULT-VALUE}.")
@@ -73,7 +75,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TokenizeConfig config = new TokenizeConfig(inputs, output, InputFormat.of(format), textField, encoding,
-                maxLength, stride, valFraction, seed, overwrite, strict, shardSizeMb, maxDocumentMb);
+                maxLength, stride, valFraction, seed, overwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
         SparkSession spark = Sessions.start("tokenize");
         try {
             TokenizeResult result = TokenizeJob.run(spark, config);

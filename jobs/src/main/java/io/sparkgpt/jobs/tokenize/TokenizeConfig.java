@@ -23,7 +23,7 @@ public record TokenizeConfig(
         double valFraction,
         long seed,
         boolean overwrite,
-        boolean strict,
+        boolean skipBadRecords,
         double shardSizeMb,
         double maxDocumentMb) implements Serializable {
 
@@ -68,32 +68,32 @@ public record TokenizeConfig(
 
     public TokenizeConfig withFormat(InputFormat f) {
         return new TokenizeConfig(inputs, output, f, textField, encoding, maxLength, stride, valFraction, seed,
-                overwrite, strict, shardSizeMb, maxDocumentMb);
+                overwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
     }
 
     public TokenizeConfig withWindows(int newMaxLength, int newStride) {
         return new TokenizeConfig(inputs, output, format, textField, encoding, newMaxLength, newStride, valFraction,
-                seed, overwrite, strict, shardSizeMb, maxDocumentMb);
+                seed, overwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
     }
 
     public TokenizeConfig withOutput(String newOutput, boolean newOverwrite) {
         return new TokenizeConfig(inputs, newOutput, format, textField, encoding, maxLength, stride, valFraction,
-                seed, newOverwrite, strict, shardSizeMb, maxDocumentMb);
+                seed, newOverwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
     }
 
     public TokenizeConfig withValFraction(double fraction) {
         return new TokenizeConfig(inputs, output, format, textField, encoding, maxLength, stride, fraction, seed,
-                overwrite, strict, shardSizeMb, maxDocumentMb);
+                overwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
     }
 
     public TokenizeConfig withShardSizeMb(double mb) {
         return new TokenizeConfig(inputs, output, format, textField, encoding, maxLength, stride, valFraction, seed,
-                overwrite, strict, mb, maxDocumentMb);
+                overwrite, skipBadRecords, mb, maxDocumentMb);
     }
 
-    public TokenizeConfig withStrict(boolean newStrict) {
+    public TokenizeConfig withSkipBadRecords(boolean skip) {
         return new TokenizeConfig(inputs, output, format, textField, encoding, maxLength, stride, valFraction, seed,
-                overwrite, newStrict, shardSizeMb, maxDocumentMb);
+                overwrite, skip, shardSizeMb, maxDocumentMb);
     }
 
     /** The effective config, with the command line's option names. */
@@ -108,7 +108,7 @@ public record TokenizeConfig(
         m.put("stride", stride);
         m.put("val_fraction", valFraction);
         m.put("seed", seed);
-        m.put("strict", strict);
+        m.put("skip_bad_records", skipBadRecords);
         m.put("shard_size_mb", shardSizeMb);
         m.put("max_document_mb", maxDocumentMb);
         return m;

@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.tokenize;
 import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.jobs.io.HadoopConf;
 import io.sparkgpt.jobs.io.OutputPublisher;
+import io.sparkgpt.jobs.io.WriteFailures;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -18,6 +19,7 @@ import org.apache.spark.util.CollectionAccumulator;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -62,6 +64,13 @@ public final class TokenizeJob {
             manifest.write(output.fileSystem(), output.temporary());
             Path published = output.publish();
             return new TokenizeResult(published.toString(), manifest, (System.nanoTime() - started) / 1e9);
+        } catch (IOException | RuntimeException e) {
+            Optional<String> problem = WriteFailures.storageProblem(e);
+            if (problem.isPresent() && !(e instanceof UserInputException)) {
+                throw new UserInputException("could not write output " + config.output() + " (" + problem.get()
+                        + "): free space or choose another --output; nothing was published");
+            }
+            throw e;
         }
     }
 

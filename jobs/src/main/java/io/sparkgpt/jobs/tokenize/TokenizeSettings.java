@@ -9,12 +9,12 @@ import java.io.Serializable;
  *                  does, instead of assigning whole documents to a split
  */
 record TokenizeSettings(InputFormat format, String textField, String encoding, int maxLength, int stride,
-                        double valFraction, long seed, boolean strict, int maxDocumentBytes, boolean bookSplit)
+                        double valFraction, long seed, boolean skipBadRecords, int maxDocumentBytes, boolean bookSplit)
         implements Serializable {
 
     static TokenizeSettings of(TokenizeConfig c, boolean bookSplit) {
         int maxDocumentBytes = (int) Math.min(c.maxDocumentBytes(), Integer.MAX_VALUE - 8);
         return new TokenizeSettings(c.format(), c.textField(), c.encoding(), c.maxLength(), c.stride(),
-                c.valFraction(), c.seed(), c.strict(), maxDocumentBytes, bookSplit);
+                c.valFraction(), c.seed(), c.skipBadRecords(), maxDocumentBytes, bookSplit);
     }
 }

@@ -38,7 +38,8 @@ final class Utf8 {
         } catch (CharacterCodingException e) {
             if (strict) {
                 throw new UserInputException("invalid UTF-8 in " + path + (offset > 0 ? " at byte " + offset : "")
-                        + ": fix or remove the file, or drop --strict to replace invalid bytes with U+FFFD");
+                        + ": fix or remove the file, or pass --skip-bad-records to replace invalid bytes with U+FFFD "
+                        + "(counted in dataset.json)");
             }
             report.invalidUtf8Documents++;
             return new String(bytes, 0, length, StandardCharsets.UTF_8);

@@ -81,22 +81,37 @@ final class MetricsLog {
         replace(new Path(directory, CURVE), png);
     }
 
-    /** Earlier evaluations of this checkpoint directory (a resumed run continues the curve). */
-    List<TrainResult.Evaluation> read() throws IOException {
+    /**
+     * Earlier evaluations of this checkpoint directory up to the step training continues from (a
+     * resumed run continues the curve). Lines past it, written by a run that died before its next
+     * checkpoint, are dropped from the file: the resumed run evaluates those steps again.
+     */
+    List<TrainResult.Evaluation> readThrough(long step) throws IOException {
         Path file = new Path(directory, METRICS);
-        if (!fs.exists(file)) {
-            return new java.util.ArrayList<>();
-        }
         List<TrainResult.Evaluation> out = new java.util.ArrayList<>();
+        if (!fs.exists(file)) {
+            return out;
+        }
+        StringBuilder kept = new StringBuilder();
+        boolean dropped = false;
         try (FSDataInputStream in = fs.open(file)) {
             for (String l : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
-                if (!l.isBlank()) {
-                    var n = JSON.readTree(l);
-                    out.add(new TrainResult.Evaluation(n.get("step").asLong(), n.get("tokens_seen").asLong(),
-                            n.get("lr").asDouble(), n.get("train_loss").asDouble(), n.get("val_loss").asDouble(),
-                            n.get("tokens_per_s").asDouble()));
+                if (l.isBlank()) {
+                    continue;
                 }
+                var n = JSON.readTree(l);
+                if (n.get("step").asLong() > step) {
+                    dropped = true;
+                    continue;
+                }
+                kept.append(l).append('\n');
+                out.add(new TrainResult.Evaluation(n.get("step").asLong(), n.get("tokens_seen").asLong(),
+                        n.get("lr").asDouble(), n.get("train_loss").asDouble(), n.get("val_loss").asDouble(),
+                        n.get("tokens_per_s").asDouble()));
             }
+        }
+        if (dropped) {
+            replace(file, kept.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         return out;
     }

@@ -14,14 +14,20 @@ final class Progress {
     private Progress() {
     }
 
+    /** The progress line; the ETA is from this run's pace (a resumed run started at {@code firstStep}). */
     static String line(TrainResult.Evaluation e, long totalSteps, TrainingState s, double seconds, long tokens,
-                       long startedNanos) {
-        double stepsPerSecond = (double) (e.step()) / ((System.nanoTime() - startedNanos) / 1e9);
+                       long startedNanos, long firstStep) {
+        double stepsPerSecond = (double) (e.step() - firstStep) / ((System.nanoTime() - startedNanos) / 1e9);
         long etaSeconds = (long) ((totalSteps - e.step()) / Math.max(1e-9, stepsPerSecond));
         return String.format("step %d/%d | epoch %d | lr %.2e | train loss %.3f | val loss %.3f | ppl %.1f | "
                         + "%,d tokens seen | %,.0f tokens/s | ETA %dm%02ds", e.step(), totalSteps, s.epoch(), e.lr(),
                 e.trainLoss(), e.valLoss(), e.perplexity(), e.tokensSeen(), tokens / seconds, etaSeconds / 60,
                 etaSeconds % 60);
+    }
+
+    static String initialLine(TrainResult.Evaluation e, long totalSteps) {
+        return String.format("step 0/%d (before training) | train loss %.3f | val loss %.3f | ppl %.1f", totalSteps,
+                e.trainLoss(), e.valLoss(), e.perplexity());
     }
 
     /** A greedy continuation of the prompt, as the book prints during training. */

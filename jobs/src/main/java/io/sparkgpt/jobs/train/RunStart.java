@@ -56,6 +56,9 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
                     config.gradClip(), DataType.FLOAT);
             return new RunStart(net, TrainingState.start(config.seed()), schedule, null);
         }
+        for (String torn : store.removeTornWrites()) {
+            LOG.warn("removed {}: a checkpoint the previous run died while writing", torn);
+        }
         CheckpointStore.Loaded loaded = store.latestValid(refused -> LOG.warn("{}: falling back to an older one", refused))
                 .orElseThrow(() -> new UserInputException("--resume: no valid checkpoint in " + store.directory()
                         + ": start without --resume, or name the run's --checkpoint-dir"));

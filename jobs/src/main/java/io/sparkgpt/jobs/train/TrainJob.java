@@ -55,14 +55,21 @@ public final class TrainJob {
         WorkerTimes workerTimes = new WorkerTimes(jsc.sc());
         SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, start.net(), master(config, workers, workerTimes));
         MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
-        List<TrainResult.Evaluation> evaluations = metrics.read();
-        List<Double> roundLosses = new ArrayList<>();
         TrainingState state = start.state();
+        List<TrainResult.Evaluation> evaluations = metrics.readThrough(state.step());
+        List<Double> roundLosses = new ArrayList<>();
         String lastCheckpoint = start.checkpoint();
         long windowTokens = (long) plan.perRound() * dataset.maxLength();
         long clock = System.nanoTime();
         long tokensSinceClock = 0;
         Timings timings = new Timings(workerTimes, workers);
+        if (state.step() == 0) { // nanoGPT's step-0 evaluation: the losses before any training
+            var e = new TrainResult.Evaluation(0, 0, start.schedule().valueAt(0, 0),
+                    trainSample.loss(sparkNet.getNetwork()), valSample.loss(sparkNet.getNetwork()), 0);
+            evaluations.add(e);
+            metrics.append(e);
+            LOG.info(Progress.initialLine(e, totalSteps));
+        }
 
         for (long round = state.step() / config.averagingFrequency(); state.step() < totalSteps; round++) {
             long t0 = System.nanoTime();
@@ -92,7 +99,7 @@ public final class TrainJob {
                 state = best(state, e);
                 evaluations.add(e);
                 metrics.append(e);
-                LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, started));
+                LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, started, start.state().step()));
                 Progress.sample(sparkNet.getNetwork(), config.samplePrompt(), dataset.encoding()).ifPresent(LOG::info);
                 timings.eval += System.nanoTime() - t1;
                 LOG.info(timings.line());

@@ -128,4 +128,24 @@ class CheckpointStoreTest {
             assertEquals(List.of("step-00000001"), files.map(p -> p.getFileName().toString()).toList());
         }
     }
+
+    @Test
+    void aFullDiskFailsTheCheckpointNamingItAndLeavesTheEarlierOnesIntact() throws IOException {
+        Configuration conf = new Configuration();
+        conf.set("fs.quota.impl", io.sparkgpt.jobs.QuotaFileSystem.class.getName());
+        conf.setBoolean("fs.quota.impl.disable.cache", true);
+        conf.setLong(io.sparkgpt.jobs.QuotaFileSystem.QUOTA_KEY, 20_000); // one checkpoint is ~12.5 KB
+        io.sparkgpt.jobs.QuotaFileSystem.reset();
+        CheckpointStore store = new CheckpointStore("quota://" + tmp.resolve("ckpt"), conf);
+        store.save(checkpoint(1));
+        var e = assertThrows(io.sparkgpt.jobs.UserInputException.class, () -> store.save(checkpoint(2)));
+        assertTrue(e.getMessage().contains("could not write checkpoint step-00000002 in quota:")
+                && e.getMessage().contains("No space left on device") && e.getMessage().contains("--checkpoint-dir"),
+                e.getMessage());
+        try (var files = Files.list(tmp.resolve("ckpt"))) {
+            assertEquals(List.of("step-00000001"), files.map(p -> p.getFileName().toString()).toList(),
+                    "the earlier checkpoint and nothing half-written");
+        }
+        assertEquals(1, store.latestValid(m -> { }).orElseThrow().checkpoint().state().step());
+    }
 }

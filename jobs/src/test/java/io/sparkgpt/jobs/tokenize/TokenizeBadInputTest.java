@@ -26,7 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Each bad input gets its clear error, or is skipped and counted; nothing half-written remains. */
+/**
+ * Each bad input gets its clear error naming it and the fix (or, with --skip-bad-records, is
+ * skipped and counted); nothing half-written remains.
+ */
 class TokenizeBadInputTest {
     static SparkSession spark;
     @TempDir
@@ -91,32 +94,37 @@ class TokenizeBadInputTest {
     }
 
     @Test
-    void binaryFilesAreSkippedAndCounted() throws IOException {
+    void aBinaryFileFailsTheJobNamingItOrIsSkippedAndCountedOnRequest() throws IOException {
         Path corpus = Files.createDirectories(tmp.resolve("corpus"));
         Files.copy(VERDICT, corpus.resolve("a.txt"));
         Files.copy(VERDICT, corpus.resolve("b.txt"));
         Files.write(corpus.resolve("image.bin"), new byte[] {'G', 'I', 'F', 0, 1, 2, 3});
-        DatasetStats s = TokenizeJob.run(spark, config(tmp.resolve("out"), corpus)).manifest().stats();
+        String message = failure(config(tmp.resolve("strict"), corpus));
+        assertTrue(message.contains("image.bin looks binary") && message.contains("--skip-bad-records"), message);
+        DatasetStats s = TokenizeJob.run(spark, config(tmp.resolve("out"), corpus).withSkipBadRecords(true))
+                .manifest().stats();
         assertEquals(Map.of("binary_file", 1L), s.skipped());
         assertEquals(2, s.documents(), "the two text files");
         assertTrue(s.skippedExamples().get(0).file().endsWith("image.bin"));
     }
 
     @Test
-    void invalidUtf8IsReplacedAndCountedOrRefusedWhenStrict() throws IOException {
+    void invalidUtf8FailsTheJobNamingTheFileOrIsReplacedAndCountedOnRequest() throws IOException {
         Path corpus = Files.createDirectories(tmp.resolve("corpus"));
         Files.copy(VERDICT, corpus.resolve("good.txt"));
         byte[] bad = Files.readAllBytes(VERDICT);
         bad[100] = (byte) 0xC3; // a lead byte followed by ASCII: malformed
         Files.write(corpus.resolve("bad.txt"), bad);
-        DatasetStats s = TokenizeJob.run(spark, config(tmp.resolve("out"), corpus)).manifest().stats();
+        String message = failure(config(tmp.resolve("strict"), corpus));
+        assertTrue(message.contains("invalid UTF-8 in") && message.contains("bad.txt")
+                && message.contains("--skip-bad-records"), message);
+        DatasetStats s = TokenizeJob.run(spark, config(tmp.resolve("out"), corpus).withSkipBadRecords(true))
+                .manifest().stats();
         assertEquals(1, s.invalidUtf8Documents(), "one document had invalid UTF-8 replaced");
-        String message = failure(config(tmp.resolve("strict"), corpus).withStrict(true));
-        assertTrue(message.contains("invalid UTF-8 in") && message.contains("bad.txt"), message);
     }
 
     @Test
-    void badJsonLinesAreSkippedWithTheirFileAndLineNumberEvenAcrossShards() throws IOException {
+    void badJsonLinesFailTheJobOrAreSkippedWithTheirFileAndLineNumberEvenAcrossShards() throws IOException {
         List<String> lines = new ArrayList<>();
         for (int i = 1; i <= 400; i++) {
             lines.add(switch (i) {
@@ -128,9 +136,17 @@ class TokenizeBadInputTest {
         }
         Path file = tmp.resolve("docs.jsonl");
         Files.write(file, lines, StandardCharsets.UTF_8);
+        String message = failure(config(tmp.resolve("strict"), file).withFormat(InputFormat.JSONL).withWindows(16, 16));
+        long line57 = String.join("\n", lines.subList(0, 56)).length() + 1;
+        assertTrue(message.contains("the line at byte " + line57 + " of ") && message.contains("docs.jsonl is not JSON")
+                && message.contains("--skip-bad-records"), message);
+        Files.write(file, lines.subList(100, 300), StandardCharsets.UTF_8); // only line 211: no text field
+        message = failure(config(tmp.resolve("strict"), file).withFormat(InputFormat.JSONL).withWindows(16, 16));
+        assertTrue(message.contains("has no string field 'text'") && message.contains("--text-field"), message);
+        Files.write(file, lines, StandardCharsets.UTF_8);
         for (double shardMb : new double[] {64, 0.002}) {
             TokenizeConfig c = config(tmp.resolve("out" + shardMb), file).withFormat(InputFormat.JSONL)
-                    .withWindows(16, 16).withShardSizeMb(shardMb);
+                    .withWindows(16, 16).withShardSizeMb(shardMb).withSkipBadRecords(true);
             DatasetStats s = TokenizeJob.run(spark, c).manifest().stats();
             assertEquals(Map.of("invalid_json", 1L, "missing_text_field", 2L), s.skipped(), "shard " + shardMb);
             assertEquals(397, s.documents());
@@ -149,13 +165,24 @@ class TokenizeBadInputTest {
     }
 
     @Test
-    void anOversizedLineIsSkippedWithoutBufferingIt() throws IOException {
+    void anOversizedLineFailsTheJobOrIsSkippedWithoutBufferingIt() throws IOException {
         Path file = tmp.resolve("long-line.txt");
         String verdict = Files.readString(VERDICT);
-        Files.writeString(file, verdict + "\n" + "x".repeat(3 * 1024 * 1024) + "\n" + verdict);
+        try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(file))) {
+            out.write((verdict + "\n").getBytes(StandardCharsets.UTF_8));
+            byte[] megabyte = "x".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 100; i++) {
+                out.write(megabyte); // one 100 MB line: over the default --max-document-mb of 64
+            }
+            out.write(("\n" + verdict).getBytes(StandardCharsets.UTF_8));
+        }
         TokenizeConfig c = new TokenizeConfig(List.of(file.toString()), tmp.resolve("out").toString(),
-                InputFormat.LINES, "text", "r50k_base", 64, 64, 0.1, 0, false, false, 64, 1);
-        DatasetStats s = TokenizeJob.run(spark, c).manifest().stats();
+                InputFormat.LINES, "text", "r50k_base", 64, 64, 0.1, 0, false, false, 64, 64);
+        String message = failure(c);
+        long offset = verdict.length() + 1; // ASCII: chars are bytes
+        assertTrue(message.contains("the line at byte " + offset + " of ") && message.contains("long-line.txt is "
+                + "longer than --max-document-mb") && message.contains("--skip-bad-records"), message);
+        DatasetStats s = TokenizeJob.run(spark, c.withSkipBadRecords(true)).manifest().stats();
         assertEquals(Map.of("oversized_document", 1L), s.skipped());
         long verdictLines = verdict.lines().count();
         assertEquals(verdictLines + 1, s.skippedExamples().get(0).line(), "the long line's number");
@@ -177,5 +204,39 @@ class TokenizeBadInputTest {
                 InputFormat.PARQUET, "text", "r50k_base", 64, 64, 0.0, 0, false, false, 64, 64);
         String message = failure(wrongColumn);
         assertTrue(message.contains("no string column 'text'") && message.contains("id, body"), message);
+    }
+
+    @Test
+    void anOutputBelowAFileIsRefusedBeforeAnyWork() throws IOException {
+        Path file = Files.writeString(tmp.resolve("a-file"), "not a directory");
+        String message = assertThrows(UserInputException.class,
+                () -> TokenizeJob.run(spark, config(file.resolve("out"), VERDICT))).getMessage();
+        assertTrue(message.contains("cannot write output") && message.contains("a-file/out"), message);
+        assertTrue(message.contains("choose a location you can write to"), message);
+    }
+
+    @Test
+    void aFullDiskFailsTheJobNamingTheOutputAndPublishesNothing() throws IOException {
+        var hadoop = spark.sparkContext().hadoopConfiguration();
+        hadoop.set("fs.quota.impl", io.sparkgpt.jobs.QuotaFileSystem.class.getName());
+        hadoop.setBoolean("fs.quota.impl.disable.cache", true);
+        hadoop.setLong(io.sparkgpt.jobs.QuotaFileSystem.QUOTA_KEY, 50_000); // the dataset is ~200 KB of Parquet
+        io.sparkgpt.jobs.QuotaFileSystem.reset();
+        try {
+            TokenizeConfig c = config(tmp.resolve("unused"), VERDICT).withWindows(256, 1);
+            TokenizeConfig full = new TokenizeConfig(c.inputs(), "quota://" + tmp.resolve("out"), c.format(),
+                    c.textField(), c.encoding(), 256, 1, c.valFraction(), c.seed(), false, false, c.shardSizeMb(),
+                    c.maxDocumentMb());
+            String message = assertThrows(UserInputException.class, () -> TokenizeJob.run(spark, full)).getMessage();
+            assertTrue(message.contains("could not write output quota://" + tmp.resolve("out"))
+                    && message.contains("No space left on device") && message.contains("nothing was published"),
+                    message);
+            try (var files = Files.list(tmp)) {
+                assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.contains("out"))
+                        .toList(), "no dataset and no temporary output");
+            }
+        } finally {
+            hadoop.unset(io.sparkgpt.jobs.QuotaFileSystem.QUOTA_KEY);
+        }
     }
 }

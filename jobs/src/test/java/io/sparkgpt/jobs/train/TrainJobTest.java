@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +56,8 @@ class TrainJobTest {
         assertEquals(24, r.steps());
         assertEquals(24L / 2 * (2 * 4 * 2) * 32, r.tokensSeen(), "rounds x windows a round x 32 tokens");
         TrainResult.Evaluation first = r.evaluations().get(0);
+        assertEquals(0, first.step(), "evaluated before training");
+        assertEquals(Math.log(50257), first.valLoss(), 0.5, "an untrained model is near-uniform over the vocabulary");
         TrainResult.Evaluation last = r.last();
         assertTrue(last.trainLoss() < first.trainLoss() - 1.0, "train loss fell by > 1: " + r.evaluations());
         assertTrue(last.valLoss() < first.valLoss() - 0.5, "val loss fell by > 0.5: " + r.evaluations());
@@ -123,5 +126,13 @@ class TrainJobTest {
                 config(tmp.resolve("c"), GptConfig.preset("tiny").withContextLength(16), 8, false)));
         assertTrue(e.getMessage().contains("max_length 32") && e.getMessage().contains("context_length is 16"),
                 e.getMessage());
+        GptConfig tiny = GptConfig.preset("tiny");
+        GptConfig smallVocab = new GptConfig(1000, tiny.contextLength(), tiny.embDim(), tiny.nHeads(), tiny.nLayers(),
+                tiny.dropRate(), tiny.qkvBias(), tiny.tieWeights(), tiny.position());
+        e = assertThrows(UserInputException.class, () -> TrainJob.run(spark, config(tmp.resolve("v"), smallVocab, 8,
+                false)));
+        assertTrue(e.getMessage().contains("vocab_size 50257 (r50k_base)") && e.getMessage().contains("is 1000"),
+                e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("v")), "nothing written");
     }
 }

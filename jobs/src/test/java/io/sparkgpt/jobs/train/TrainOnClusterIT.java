@@ -54,7 +54,7 @@ class TrainOnClusterIT {
         for (String line : metrics) {
             steps.add(new ObjectMapper().readTree(line).get("step").asLong());
         }
-        assertEquals(List.of(4L, 8L, 12L, 16L), steps, "evaluations of both runs, in order");
+        assertEquals(List.of(0L, 4L, 8L, 12L, 16L), steps, "evaluations of both runs, in order");
         String resumed = Files.readString(tmp.resolve("resume.log"));
         assertTrue(resumed.contains("resuming from") && resumed.contains("step-00000008"), resumed);
         JsonNode result = new ObjectMapper().readTree(resumed.lines().filter(l -> l.startsWith("{"))
