@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * driver in the middle of writing a checkpoint, with the same losses as an undisturbed run.
  */
 class TrainFaultsOnClusterIT {
-    static final int STEPS = 24;
+    static final int STEPS = 16;
     @TempDir
     static Path tmp;
     static Path data;
@@ -86,7 +86,7 @@ class TrainFaultsOnClusterIT {
             undisturbedSeconds = (System.nanoTime() - started) / 1e9;
         }
         undisturbed = metrics(tmp.resolve("undisturbed"));
-        assertEquals(STEPS / 4 + 1, undisturbed.size(), "evaluations at 0, 4, ..., 24");
+        assertEquals(STEPS / 4 + 1, undisturbed.size(), "evaluations at 0, 4, ..., 16");
     }
 
     private static void assertSameLosses(List<JsonNode> actual, String run) {
