@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
  * A real Spark standalone cluster for integration tests, driven through scripts/local-cluster:
  * a master and workers in their own JVMs on 127.0.0.1, with authentication on. Ports differ from
@@ -35,6 +38,12 @@ public final class LocalCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("submit", "--executor-memory", "1g"));
         args.addAll(List.of(command));
         return script(args, log);
+    }
+
+    /** Waits for a submission (at most 10 minutes) and fails the test, showing its log, unless it exited 0. */
+    public static void awaitSuccess(Process submission, Path log) throws IOException, InterruptedException {
+        assertTrue(submission.waitFor(600, TimeUnit.SECONDS), "finished in time: " + log);
+        assertEquals(0, submission.exitValue(), Files.readString(log));
     }
 
     /** Process ids of the worker JVMs, in order. */

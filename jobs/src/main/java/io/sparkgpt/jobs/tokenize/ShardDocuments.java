@@ -71,7 +71,7 @@ final class ShardDocuments implements Iterator<Document> {
         if (r.wholeFile() && CorpusPlanner.hasNul(in.readNBytes(CorpusPlanner.SNIFF_BYTES))) {
             in.close();
             badRecord("binary_file", r.path() + " looks binary (a NUL byte in its first 8,000 bytes): remove it "
-                    + "from --input", r.start(), -1);
+                    + "from --input", -1);
             return null;
         }
         if (settings.format() == InputFormat.TEXT) {
@@ -90,7 +90,7 @@ final class ShardDocuments implements Iterator<Document> {
         try (in) {
             if (r.fileLength() > settings.maxDocumentBytes()) {
                 badRecord("oversized_document", r.path() + " is larger than --max-document-mb: use --format lines "
-                        + "or raise the limit", r.start(), -1);
+                        + "or raise the limit", -1);
                 return null;
             }
             in.seek(0);
@@ -116,7 +116,7 @@ final class ShardDocuments implements Iterator<Document> {
         }
         if (line.oversized()) {
             badRecord("oversized_document", "the line at byte " + line.offset() + " of " + range.path()
-                    + " is longer than --max-document-mb: split it or raise the limit", range.start(), index);
+                    + " is longer than --max-document-mb: split it or raise the limit", index);
             return null;
         }
         if (isBlank(line.bytes(), line.length())) {
@@ -133,12 +133,12 @@ final class ShardDocuments implements Iterator<Document> {
      * A record a clean corpus doesn't hold. It fails the job with one line naming it (Spark's
      * FAILFAST), unless --skip-bad-records: then it is skipped and counted in dataset.json.
      */
-    private void badRecord(String reason, String problemAndFix, long rangeStart, long lineInRange) {
+    private void badRecord(String reason, String problemAndFix, long lineInRange) {
         if (!settings.skipBadRecords()) {
             throw new UserInputException(problemAndFix + ", or pass --skip-bad-records to skip such records "
                     + "(counted in dataset.json)");
         }
-        report.skip(reason, range == null ? "" : range.path(), rangeStart, lineInRange);
+        report.skip(reason, range.path(), range.start(), lineInRange);
     }
 
     /** The JSON line's text field, or null (counted) if the line is not JSON or lacks the field. */
@@ -148,14 +148,14 @@ final class ShardDocuments implements Iterator<Document> {
             node = JSON.readTree(jsonLine);
         } catch (JsonProcessingException e) {
             badRecord("invalid_json", "the line at byte " + lineOffset + " of " + range.path() + " is not JSON: "
-                    + "fix it", range.start(), index);
+                    + "fix it", index);
             return null;
         }
         JsonNode field = node == null ? null : node.get(settings.textField());
         if (field == null || !field.isTextual()) {
             badRecord("missing_text_field", "the line at byte " + lineOffset + " of " + range.path() + " has no "
                     + "string field '" + settings.textField() + "': fix it or name the field with --text-field",
-                    range.start(), index);
+                    index);
             return null;
         }
         if (field.textValue().isEmpty()) {

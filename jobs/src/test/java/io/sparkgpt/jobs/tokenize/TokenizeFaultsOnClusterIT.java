@@ -22,11 +22,6 @@ class TokenizeFaultsOnClusterIT {
     @TempDir
     Path tmp;
 
-    private static void finish(Process p, Path log) throws Exception {
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "finished in time: " + log);
-        assertEquals(0, p.exitValue(), Files.readString(log));
-    }
-
     /** A task has committed its output: Spark's job-attempt directory holds a Parquet part. */
     private static boolean aTaskCommitted(Path parent) {
         try (Stream<Path> files = Files.walk(parent)) {
@@ -49,7 +44,7 @@ class TokenizeFaultsOnClusterIT {
         Path jobs = Files.createDirectories(tmp.resolve("jobs"));
         try (LocalCluster cluster = LocalCluster.start(Files.createDirectories(tmp.resolve("state")), 2)) {
             long undisturbedStart = System.nanoTime();
-            finish(cluster.submit(tmp.resolve("undisturbed.log"), concat(options, jobs.resolve("undisturbed"))),
+            LocalCluster.awaitSuccess(cluster.submit(tmp.resolve("undisturbed.log"), concat(options, jobs.resolve("undisturbed"))),
                     tmp.resolve("undisturbed.log"));
             double undisturbed = (System.nanoTime() - undisturbedStart) / 1e9;
             long started = System.nanoTime();
@@ -63,7 +58,7 @@ class TokenizeFaultsOnClusterIT {
             assertTrue(ProcessHandle.of(worker).orElseThrow().destroyForcibly(), "killed worker pid " + worker);
             double killedAt = (System.nanoTime() - started) / 1e9;
             assertTrue(driver.isAlive(), "the job was still running when the worker died");
-            finish(driver, tmp.resolve("disturbed.log"));
+            LocalCluster.awaitSuccess(driver, tmp.resolve("disturbed.log"));
             System.out.printf("FAULT worker loss in tokenize: killed worker JVM %d %.1f s in, after the first task "
                     + "committed; the job finished in %.1f s vs %.1f s undisturbed%n", worker, killedAt,
                     (System.nanoTime() - started) / 1e9, undisturbed);

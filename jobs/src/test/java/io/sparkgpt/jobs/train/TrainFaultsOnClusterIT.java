@@ -43,11 +43,6 @@ class TrainFaultsOnClusterIT {
         return args.toArray(String[]::new);
     }
 
-    private static void finish(Process p, Path log) throws Exception {
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "finished in time: " + log);
-        assertEquals(0, p.exitValue(), Files.readString(log));
-    }
-
     static List<JsonNode> metrics(Path checkpoints) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         for (String line : Files.readAllLines(checkpoints.resolve("metrics.jsonl"))) {
@@ -77,11 +72,11 @@ class TrainFaultsOnClusterIT {
     static void undisturbedRun() throws Exception {
         data = tmp.resolve("dataset");
         try (LocalCluster cluster = LocalCluster.start(Files.createDirectories(tmp.resolve("state-0")), 2)) {
-            finish(cluster.submit(tmp.resolve("tokenize.log"), "tokenize", "--input", Path.of("..", "data",
+            LocalCluster.awaitSuccess(cluster.submit(tmp.resolve("tokenize.log"), "tokenize", "--input", Path.of("..", "data",
                     "the-verdict.txt").toAbsolutePath().toString(), "--output", data.toString(), "--max-length",
                     "64", "--stride", "64"), tmp.resolve("tokenize.log"));
             long started = System.nanoTime();
-            finish(cluster.submit(tmp.resolve("undisturbed.log"), train(tmp.resolve("undisturbed"))),
+            LocalCluster.awaitSuccess(cluster.submit(tmp.resolve("undisturbed.log"), train(tmp.resolve("undisturbed"))),
                     tmp.resolve("undisturbed.log"));
             undisturbedSeconds = (System.nanoTime() - started) / 1e9;
         }
@@ -115,7 +110,7 @@ class TrainFaultsOnClusterIT {
             assertTrue(ProcessHandle.of(worker).orElseThrow().destroyForcibly(), "killed worker pid " + worker);
             double killedAt = (System.nanoTime() - started) / 1e9;
             assertTrue(driver.isAlive(), "the job was still running when the worker died");
-            finish(driver, log);
+            LocalCluster.awaitSuccess(driver, log);
             double seconds = (System.nanoTime() - started) / 1e9;
             System.out.printf("FAULT worker loss: killed worker JVM %d after step %d (%.1f s in); the job finished "
                     + "in %.1f s vs %.1f s undisturbed%n", worker, killedAtStep, killedAt, seconds, undisturbedSeconds);
@@ -139,7 +134,7 @@ class TrainFaultsOnClusterIT {
 
             long resumeStarted = System.nanoTime();
             Path log = tmp.resolve("resumed.log");
-            finish(cluster.submit(log, train(checkpoints, "--resume")), log);
+            LocalCluster.awaitSuccess(cluster.submit(log, train(checkpoints, "--resume")), log);
             double resumeSeconds = (System.nanoTime() - resumeStarted) / 1e9;
             String resumed = Files.readString(log);
             assertTrue(resumed.contains("resuming from") && resumed.contains("step-00000004"), resumed);

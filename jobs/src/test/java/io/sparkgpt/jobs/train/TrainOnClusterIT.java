@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,9 +23,7 @@ class TrainOnClusterIT {
     Path tmp;
 
     private static void run(LocalCluster cluster, Path log, String... command) throws Exception {
-        Process p = cluster.submit(log, command);
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "finished in time: " + String.join(" ", command));
-        assertEquals(0, p.exitValue(), Files.readString(log));
+        LocalCluster.awaitSuccess(cluster.submit(log, command), log);
     }
 
     private static String[] train(Path data, Path ckpt, String steps, String... more) {
