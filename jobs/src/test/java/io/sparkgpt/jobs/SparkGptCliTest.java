@@ -60,6 +60,9 @@ class SparkGptCliTest {
         assertTrue(stderr().contains("error: --max-length 0 must be at least 1"), stderr());
         assertEquals(2, SparkGpt.execute("tokenize", "--input", "x", "--output", "y", "--format", "csv"));
         assertTrue(stderr().contains("unknown --format 'csv'"), stderr());
+        assertEquals(2, SparkGpt.execute("train", "--data", "d", "--checkpoint-dir", "c", "--max-steps", "5",
+                "--init", "xavier"));
+        assertTrue(stderr().contains("--init xavier is not one of [gpt2, book]"), stderr());
     }
 
     @Test

@@ -39,9 +39,12 @@ final class DropoutSeedHook implements TrainingHook {
     }
 
     private void seed(Model model) {
-        ComputationGraph net = (ComputationGraph) model;
         TaskContext task = TaskContext.get();
-        int worker = task == null ? 0 : task.partitionId();
+        seed((ComputationGraph) model, seed, task == null ? 0 : task.partitionId());
+    }
+
+    /** Seeds the dropout of worker {@code worker}'s next minibatch in run {@code seed}. */
+    static void seed(ComputationGraph net, long seed, int worker) {
         long iteration = net.getConfiguration().getIterationCount();
         GptNetwork.setDropoutSeed(net, RoundPlan.mix(RoundPlan.mix(seed, iteration), worker));
     }

@@ -6,6 +6,7 @@ import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.jobs.checkpoint.CheckpointStore;
 import io.sparkgpt.jobs.checkpoint.NetworkCheckpoints;
 import io.sparkgpt.jobs.checkpoint.TrainingState;
+import io.sparkgpt.model.BookInit;
 import io.sparkgpt.model.GptNetwork;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -54,6 +55,9 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
             }
             ComputationGraph net = GptNetwork.build(config.model(), config.seed(), adamW, config.weightDecay(),
                     config.gradClip(), DataType.FLOAT);
+            if (config.init().equals("book")) {
+                BookInit.apply(net, config.seed());
+            }
             return new RunStart(net, TrainingState.start(config.seed()), schedule, null);
         }
         for (String torn : store.removeTornWrites()) {

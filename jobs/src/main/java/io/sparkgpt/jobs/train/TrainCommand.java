@@ -73,6 +73,9 @@ public final class TrainCommand implements Callable<Integer> {
     boolean resume;
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the init, data order and dropout.")
     long seed;
+    @Option(names = "--init", defaultValue = "gpt2", description = "Initial weights of a new run: gpt2 (normal "
+            + "0.02, as GPT-2 and nanoGPT) or book (PyTorch's defaults, as the book's GPTModel). Default: ${DEFAULT-VALUE}.")
+    String init;
     @Option(names = "--json", description = "Print one JSON object on stdout.")
     boolean json;
 
@@ -85,7 +88,7 @@ public final class TrainCommand implements Callable<Integer> {
         long every = evalEvery > 0 ? evalEvery : 10L * averaging;
         TrainConfig c = new TrainConfig(data, checkpointDir, config, maxSteps, epochs, batch, averaging, workers,
                 prefetch, aggregationDepth, lr, minLr >= 0 ? minLr : lr / 10, warmup, decay, weightDecay, gradClip,
-                every, evalBatches, checkpointEvery > 0 ? checkpointEvery : every, keep, prompt, resume, seed);
+                every, evalBatches, checkpointEvery > 0 ? checkpointEvery : every, keep, prompt, resume, seed, init);
         SparkSession spark = Sessions.start("train");
         try {
             TrainResult r = TrainJob.run(spark, c);

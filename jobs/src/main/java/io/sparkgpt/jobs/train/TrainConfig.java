@@ -15,7 +15,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                           int batchSizePerWorker, int averagingFrequency, int workers, int workerPrefetch,
                           int aggregationDepth, double lr, double minLr, long warmupSteps, long lrDecaySteps, double weightDecay,
                           double gradClip, long evalEvery, int evalBatches, long checkpointEvery,
-                          int keepCheckpoints, String samplePrompt, boolean resume, long seed) {
+                          int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init) {
 
     public TrainConfig {
         require(data != null && !data.isBlank(), "no --data given: name a dataset made by sparkgpt tokenize");
@@ -37,7 +37,11 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         require(checkpointEvery > 0 && checkpointEvery % averagingFrequency == 0, "--checkpoint-every "
                 + checkpointEvery + " must be a positive multiple of --averaging-frequency " + averagingFrequency);
         require(evalBatches >= 1 && keepCheckpoints >= 1, "--eval-batches and --keep-checkpoints must be >= 1");
+        require(INITS.contains(init), "--init " + init + " is not one of " + INITS);
     }
+
+    /** GPT-2's normal(0, 0.02), or PyTorch's module defaults as the book's GPTModel gets them. */
+    public static final java.util.List<String> INITS = java.util.List.of("gpt2", "book");
 
     private static void require(boolean ok, String message) {
         if (!ok) {
@@ -93,6 +97,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         m.put("keep_checkpoints", keepCheckpoints);
         m.put("sample_prompt", samplePrompt);
         m.put("seed", seed);
+        m.put("init", init);
         return m;
     }
 }

@@ -10,10 +10,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
-import org.deeplearning4j.spark.api.Repartition;
-import org.deeplearning4j.spark.api.RDDTrainingApproach;
-import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
-import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,10 +46,14 @@ public final class TrainJob {
         EvalSample trainSample = new EvalSample(train, config.evalBatches(), config.batchSizePerWorker(), config.seed());
         EvalSample valSample = new EvalSample(WindowData.load(spark, dataset.directory(), "val"),
                 config.evalBatches(), config.batchSizePerWorker(), config.seed());
-        ResultSize.require(jsc.getConf(), start.net().numParams() + start.net().getUpdater().getStateViewArray().length(),
-                Float.BYTES, workers, config.aggregationDepth());
+        if (workers > 1) {
+            ResultSize.require(jsc.getConf(), start.net().numParams()
+                    + start.net().getUpdater().getStateViewArray().length(), Float.BYTES, workers, config.aggregationDepth());
+        } else {
+            LOG.info("one worker: the driver trains the network itself (averaging over one worker is a no-op)");
+        }
         WorkerTimes workerTimes = new WorkerTimes(jsc.sc());
-        SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, start.net(), master(config, workers, workerTimes));
+        RoundTrainer trainer = RoundTrainer.of(jsc, start.net(), config, workers, workerTimes);
         MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
         TrainingState state = start.state();
         List<TrainResult.Evaluation> evaluations = metrics.readThrough(state.step());
@@ -65,7 +65,7 @@ public final class TrainJob {
         Timings timings = new Timings(workerTimes, workers);
         if (state.step() == 0) { // nanoGPT's step-0 evaluation: the losses before any training
             var e = new TrainResult.Evaluation(0, 0, start.schedule().valueAt(0, 0),
-                    trainSample.loss(sparkNet.getNetwork()), valSample.loss(sparkNet.getNetwork()), 0);
+                    trainSample.loss(trainer.network()), valSample.loss(trainer.network()), 0);
             evaluations.add(e);
             metrics.append(e);
             LOG.info(Progress.initialLine(e, totalSteps));
@@ -76,11 +76,10 @@ public final class TrainJob {
             JavaRDD<DataSet> batches = train.round(plan.round(round), workers,
                     config.batchSizePerWorker() * config.averagingFrequency(), config.batchSizePerWorker())
                     .persist(StorageLevel.MEMORY_ONLY());
-            sparkNet.fit(batches);
+            double loss = trainer.fit(batches);
             batches.unpersist(false);
             timings.fit += System.nanoTime() - t0;
             timings.rounds++;
-            double loss = sparkNet.getScore();
             state = advance(state, config, plan, round, windowTokens);
             tokensSinceClock += windowTokens;
             if (!Double.isFinite(loss)) {
@@ -94,13 +93,13 @@ public final class TrainJob {
                 long t1 = System.nanoTime();
                 double seconds = (t1 - clock) / 1e9;
                 var e = new TrainResult.Evaluation(state.step(), state.tokensSeen(), start.schedule().valueAt(
-                        (int) state.step() - 1, 0), trainSample.loss(sparkNet.getNetwork()),
-                        valSample.loss(sparkNet.getNetwork()), tokensSinceClock / seconds);
+                        (int) state.step() - 1, 0), trainSample.loss(trainer.network()),
+                        valSample.loss(trainer.network()), tokensSinceClock / seconds);
                 state = best(state, e);
                 evaluations.add(e);
                 metrics.append(e);
                 LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, started, start.state().step()));
-                Progress.sample(sparkNet.getNetwork(), config.samplePrompt(), dataset.encoding()).ifPresent(LOG::info);
+                Progress.sample(trainer.network(), config.samplePrompt(), dataset.encoding()).ifPresent(LOG::info);
                 timings.eval += System.nanoTime() - t1;
                 LOG.info(timings.line());
                 clock = System.nanoTime();
@@ -108,7 +107,7 @@ public final class TrainJob {
             }
             if (state.step() % config.checkpointEvery() == 0 || last) {
                 long t2 = System.nanoTime();
-                lastCheckpoint = store.save(NetworkCheckpoints.capture(sparkNet.getNetwork(), state)).toString();
+                lastCheckpoint = store.save(NetworkCheckpoints.capture(trainer.network(), state)).toString();
                 store.retain(config.keepCheckpoints(), state.bestStep() >= 0 ? Set.of(state.bestStep()) : Set.of());
                 timings.checkpoint += System.nanoTime() - t2;
             }
@@ -149,22 +148,6 @@ public final class TrainJob {
                     r.workerTrainingSeconds(), r.fitSeconds() - r.workerSetupSeconds() - r.workerTrainingSeconds(),
                     r.networksBuilt(), eval / 1e9, checkpoint / 1e9);
         }
-    }
-
-    private static ParameterAveragingTrainingMaster master(TrainConfig config, int workers, WorkerTimes times) {
-        // Our round RDD is already one partition a worker, in order: never repartition it.
-        var builder = new ParameterAveragingTrainingMaster.Builder(workers, config.batchSizePerWorker())
-                .batchSizePerWorker(config.batchSizePerWorker())
-                .averagingFrequency(config.averagingFrequency())
-                .workerPrefetchNumBatches(config.workerPrefetch())
-                .aggregationDepth(config.aggregationDepth())
-                .repartionData(Repartition.Never)
-                .rddTrainingApproach(RDDTrainingApproach.Direct)
-                .storageLevel(null)
-                .saveUpdater(true)
-                .rngSeed(config.seed())
-                .trainingHooks(new DropoutSeedHook(config.seed()));
-        return new ReusingTrainingMaster(builder, times);
     }
 
     private static TrainingState advance(TrainingState s, TrainConfig c, RoundPlan plan, long round, long tokens) {

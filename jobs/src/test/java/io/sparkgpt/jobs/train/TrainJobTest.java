@@ -46,7 +46,7 @@ class TrainJobTest {
     /** Tiny runs: 2 workers x batch 4 x averaging frequency 2; the schedule decays over 24 steps. */
     static TrainConfig config(Path checkpoints, GptConfig model, long maxSteps, boolean resume) {
         return new TrainConfig(dataset.toString(), checkpoints.toString(), model, maxSteps, 0, 4, 2, 2, 0, 2,
-                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "Every effort moves you", resume, 7);
+                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "Every effort moves you", resume, 7, "gpt2");
     }
 
     @Test
@@ -93,11 +93,37 @@ class TrainJobTest {
         }
     }
 
+    /** As {@link #config}, with one worker (the driver trains the network itself) and the book's init. */
+    static TrainConfig oneWorker(Path checkpoints, GptConfig model, long maxSteps, boolean resume) {
+        TrainConfig c = config(checkpoints, model, maxSteps, resume);
+        return new TrainConfig(c.data(), c.checkpointDir(), model, maxSteps, 0, 4, 2, 1, 0, 2, 2e-3, 2e-4, 2, 24,
+                0.1, 1.0, 4, 2, 4, 2, "", resume, 7, "book");
+    }
+
+    @Test
+    void oneWorkerTrainsInTheDriverAndResumesExactly() throws IOException {
+        GptConfig model = GptConfig.preset("tiny");
+        TrainResult whole = TrainJob.run(spark, oneWorker(tmp.resolve("whole"), model, 8, false));
+        TrainJob.run(spark, oneWorker(tmp.resolve("split"), model, 4, false));
+        TrainResult resumed = TrainJob.run(spark, oneWorker(tmp.resolve("split"), model, 8, true));
+        assertEquals(0, whole.roundTimes().networksBuilt(), "no worker network is built: the driver trains");
+        assertTrue(Files.readString(tmp.resolve("whole").resolve("train.json")).contains("\"init\" : \"book\""),
+                "train.json records the init");
+        assertEquals(8L / 2 * (4 * 2) * 32, whole.tokensSeen(), "rounds x windows a round x 32 tokens");
+        assertTrue(whole.last().trainLoss() < whole.evaluations().get(0).trainLoss() - 0.2, // measured: 0.39
+                "train loss fell by > 0.2: " + whole.evaluations());
+        List<Double> expected = whole.roundLosses().subList(2, 4);
+        assertEquals(2, resumed.roundLosses().size(), "rounds after the resume");
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(expected.get(i), resumed.roundLosses().get(i), 1e-6, "round " + (3 + i) + " loss");
+        }
+    }
+
     @Test
     void aDivergingRunStopsNamingTheStepAndTheLastGoodCheckpoint() {
         TrainConfig c = config(tmp.resolve("nan"), GptConfig.preset("tiny"), 24, false);
         TrainConfig exploding = new TrainConfig(c.data(), c.checkpointDir(), c.model(), 24, 0, 4, 2, 2, 0, 2,
-                1e30, 1e30, 0, 24, 0.0, 0.0, 4, 2, 4, 2, "", false, 7); // float32 overflows to inf, then NaN
+                1e30, 1e30, 0, 24, 0.0, 0.0, 4, 2, 4, 2, "", false, 7, "gpt2"); // float32 overflows to inf, then NaN
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> TrainJob.run(spark, exploding));
         assertTrue(e.getMessage().startsWith("training diverged: the loss is") && e.getMessage().contains("at step")
                 && e.getMessage().contains("the last good checkpoint is"), e.getMessage());
@@ -107,7 +133,7 @@ class TrainJobTest {
     void aRoundLargerThanTheDatasetIsRefusedWithTheFix() {
         TrainConfig c = config(tmp.resolve("big"), GptConfig.preset("tiny"), 8, false);
         TrainConfig tooBig = new TrainConfig(c.data(), c.checkpointDir(), c.model(), 8, 0, 64, 2, 2, 0, 2,
-                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "", false, 7);
+                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "", false, 7, "gpt2");
         UserInputException e = assertThrows(UserInputException.class, () -> TrainJob.run(spark, tooBig));
         assertTrue(e.getMessage().contains("fewer than one averaging round needs (workers x batch size x averaging "
                 + "frequency = 256)") && e.getMessage().contains("lower --batch-size-per-worker"), e.getMessage());
