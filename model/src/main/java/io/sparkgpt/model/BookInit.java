@@ -30,16 +30,15 @@ public final class BookInit {
         Random random = Nd4j.getRandomFactory().getNewRandomInstance(seed);
         for (GptParams.Spec s : GptParams.specs(c)) { // spec order: a seed gives the same weights anywhere
             INDArray p = params.get(s.name());
-            switch (s.init()) {
-                case ONES -> p.assign(1);
-                case ZEROS -> {
-                    Long fanIn = linearFanIn(s.name(), c);
-                    p.assign(fanIn == null ? Nd4j.zeros(p.dataType(), p.shape()) : uniform(p, fanIn, random));
-                }
-                case NORMAL -> {
-                    Long fanIn = linearFanIn(s.name(), c);
-                    p.assign(fanIn == null ? Nd4j.randn(p.shape(), random) : uniform(p, fanIn, random));
-                }
+            Long fanIn = linearFanIn(s.name(), c);
+            if (s.init() == GptParams.Init.ONES) {
+                p.assign(1);                                   // LayerNorm scale
+            } else if (fanIn != null) {
+                p.assign(uniform(p, fanIn, random));           // linear weight or bias
+            } else if (s.init() == GptParams.Init.NORMAL) {
+                p.assign(Nd4j.randn(p.shape(), random));       // embedding
+            } else {
+                p.assign(0);                                   // LayerNorm shift
             }
         }
         Nd4j.getExecutioner().commit();

@@ -14,6 +14,8 @@ final class AveragingTrainer implements RoundTrainer {
     private final SparkComputationGraph sparkNet;
 
     AveragingTrainer(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers, WorkerTimes times) {
+        ResultSize.require(jsc.getConf(), net.numParams() + net.getUpdater().getStateViewArray().length(),
+                Float.BYTES, workers, config.aggregationDepth());
         this.sparkNet = new SparkComputationGraph(jsc, net, master(config, workers, times));
     }
 

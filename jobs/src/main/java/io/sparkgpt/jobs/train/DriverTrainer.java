@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.train;
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.LoggerFactory;
 
 import java.util.Iterator;
 
@@ -18,6 +19,8 @@ final class DriverTrainer implements RoundTrainer {
     private final WorkerTimes times;
 
     DriverTrainer(ComputationGraph net, long seed, WorkerTimes times) {
+        LoggerFactory.getLogger(DriverTrainer.class)
+                .info("one worker: the driver trains the network itself (averaging over one worker is a no-op)");
         this.net = net;
         this.seed = seed;
         this.times = times;

@@ -4,6 +4,7 @@ import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.model.GptConfig;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,7 +42,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
     }
 
     /** GPT-2's normal(0, 0.02), or PyTorch's module defaults as the book's GPTModel gets them. */
-    public static final java.util.List<String> INITS = java.util.List.of("gpt2", "book");
+    public static final List<String> INITS = List.of("gpt2", "book");
 
     private static void require(boolean ok, String message) {
         if (!ok) {

@@ -46,12 +46,6 @@ public final class TrainJob {
         EvalSample trainSample = new EvalSample(train, config.evalBatches(), config.batchSizePerWorker(), config.seed());
         EvalSample valSample = new EvalSample(WindowData.load(spark, dataset.directory(), "val"),
                 config.evalBatches(), config.batchSizePerWorker(), config.seed());
-        if (workers > 1) {
-            ResultSize.require(jsc.getConf(), start.net().numParams()
-                    + start.net().getUpdater().getStateViewArray().length(), Float.BYTES, workers, config.aggregationDepth());
-        } else {
-            LOG.info("one worker: the driver trains the network itself (averaging over one worker is a no-op)");
-        }
         WorkerTimes workerTimes = new WorkerTimes(jsc.sc());
         RoundTrainer trainer = RoundTrainer.of(jsc, start.net(), config, workers, workerTimes);
         MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());

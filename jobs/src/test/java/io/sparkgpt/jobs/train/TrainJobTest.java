@@ -95,8 +95,7 @@ class TrainJobTest {
 
     /** As {@link #config}, with one worker (the driver trains the network itself) and the book's init. */
     static TrainConfig oneWorker(Path checkpoints, GptConfig model, long maxSteps, boolean resume) {
-        TrainConfig c = config(checkpoints, model, maxSteps, resume);
-        return new TrainConfig(c.data(), c.checkpointDir(), model, maxSteps, 0, 4, 2, 1, 0, 2, 2e-3, 2e-4, 2, 24,
+        return new TrainConfig(dataset.toString(), checkpoints.toString(), model, maxSteps, 0, 4, 2, 1, 0, 2, 2e-3, 2e-4, 2, 24,
                 0.1, 1.0, 4, 2, 4, 2, "", resume, 7, "book");
     }
 
