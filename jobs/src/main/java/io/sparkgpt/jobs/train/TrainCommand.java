@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkgpt train}: parses and validates options, then runs {@link TrainJob}. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train the GPT data-parallel on Spark (dl4j-spark parameter averaging), with checkpoints "
-                + "and exact resume.")
+        description = "Train the GPT data-parallel on Spark (parameter averaging), with checkpoints and exact "
+                + "resume.")
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "A dataset made by tokenize.")
     String data;
@@ -76,6 +76,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init", defaultValue = "gpt2", description = "Initial weights of a new run: gpt2 (normal "
             + "0.02, as GPT-2 and nanoGPT) or book (PyTorch's defaults, as the book's GPTModel). Default: ${DEFAULT-VALUE}.")
     String init;
+    @Option(names = "--sync", defaultValue = TrainConfig.SYNC_PARAMS, description = "How workers average: params "
+            + "(sharded over Spark's block managers, never through the driver) or dl4j (dl4j-spark's stock "
+            + "ParameterAveragingTrainingMaster, through the driver; the same math). Default: ${DEFAULT-VALUE}.")
+    String sync;
     @Option(names = "--json", description = "Print one JSON object on stdout.")
     boolean json;
 
@@ -88,7 +92,8 @@ public final class TrainCommand implements Callable<Integer> {
         long every = evalEvery > 0 ? evalEvery : 10L * averaging;
         TrainConfig c = new TrainConfig(data, checkpointDir, config, maxSteps, epochs, batch, averaging, workers,
                 prefetch, aggregationDepth, lr, minLr >= 0 ? minLr : lr / 10, warmup, decay, weightDecay, gradClip,
-                every, evalBatches, checkpointEvery > 0 ? checkpointEvery : every, keep, prompt, resume, seed, init);
+                every, evalBatches, checkpointEvery > 0 ? checkpointEvery : every, keep, prompt, resume, seed, init,
+                sync);
         SparkSession spark = Sessions.start("train");
         try {
             TrainResult r = TrainJob.run(spark, c);
@@ -109,6 +114,15 @@ public final class TrainCommand implements Callable<Integer> {
         m.put("metrics", r.metricsFile());
         m.put("loss_curve", r.lossCurve());
         m.put("seconds", r.seconds());
+        m.put("sync", r.sync());
+        m.put("state_bytes", r.stateBytes());
+        TrainResult.RoundTimes t = r.roundTimes();
+        Map<String, Object> timing = new LinkedHashMap<>(); // seconds a round, averaged over the run's rounds
+        timing.put("round_s", t.fitSeconds());
+        timing.put("setup_s", t.workerSetupSeconds());
+        timing.put("train_s", t.workerTrainingSeconds());
+        timing.put("sync_s", t.syncSeconds());
+        m.put("timing", timing);
         return m;
     }
 

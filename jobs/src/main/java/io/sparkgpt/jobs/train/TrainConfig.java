@@ -16,7 +16,8 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                           int batchSizePerWorker, int averagingFrequency, int workers, int workerPrefetch,
                           int aggregationDepth, double lr, double minLr, long warmupSteps, long lrDecaySteps, double weightDecay,
                           double gradClip, long evalEvery, int evalBatches, long checkpointEvery,
-                          int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init) {
+                          int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init,
+                          String sync) {
 
     public TrainConfig {
         require(data != null && !data.isBlank(), "no --data given: name a dataset made by sparkgpt tokenize");
@@ -39,7 +40,14 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                 + checkpointEvery + " must be a positive multiple of --averaging-frequency " + averagingFrequency);
         require(evalBatches >= 1 && keepCheckpoints >= 1, "--eval-batches and --keep-checkpoints must be >= 1");
         require(INITS.contains(init), "--init " + init + " is not one of " + INITS);
+        require(SYNCS.contains(sync), "--sync " + sync + " is not one of " + SYNCS);
     }
+
+    /** Sharded averaging over Spark's block managers (ShardedAveragingTrainer). */
+    public static final String SYNC_PARAMS = "params";
+    /** dl4j-spark's stock ParameterAveragingTrainingMaster, through the driver: the baseline. */
+    public static final String SYNC_DL4J = "dl4j";
+    public static final List<String> SYNCS = List.of(SYNC_PARAMS, SYNC_DL4J);
 
     /** GPT-2's normal(0, 0.02), or PyTorch's module defaults as the book's GPTModel gets them. */
     public static final List<String> INITS = List.of("gpt2", "book");
@@ -99,6 +107,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         m.put("sample_prompt", samplePrompt);
         m.put("seed", seed);
         m.put("init", init);
+        m.put("sync", sync);
         return m;
     }
 }

@@ -47,19 +47,35 @@ public final class TrainJob {
         EvalSample valSample = new EvalSample(WindowData.load(spark, dataset.directory(), "val"),
                 config.evalBatches(), config.batchSizePerWorker(), config.seed());
         WorkerTimes workerTimes = new WorkerTimes(jsc.sc());
-        RoundTrainer trainer = RoundTrainer.of(jsc, start.net(), config, workers, workerTimes);
         MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
+        Run run = new Run(config, dataset, store, plan, start, train, workers, totalSteps, trainSample, valSample,
+                metrics, started);
+        try (RoundTrainer trainer = RoundTrainer.of(jsc, start.net(), config, workers, workerTimes)) {
+            return train(trainer, run, new Timings(workerTimes, workers));
+        }
+    }
+
+    /** What a run's loop reads: fixed before the first round. */
+    private record Run(TrainConfig config, DatasetInfo dataset, CheckpointStore store, RoundPlan plan, RunStart start,
+                       WindowData windows, int workers, long totalSteps, EvalSample trainSample,
+                       EvalSample valSample, MetricsLog metrics, long started) {
+    }
+
+    private static TrainResult train(RoundTrainer trainer, Run run, Timings timings) throws IOException {
+        TrainConfig config = run.config();
+        RunStart start = run.start();
+        long totalSteps = run.totalSteps();
+        MetricsLog metrics = run.metrics();
         TrainingState state = start.state();
         List<TrainResult.Evaluation> evaluations = metrics.readThrough(state.step());
         List<Double> roundLosses = new ArrayList<>();
         String lastCheckpoint = start.checkpoint();
-        long windowTokens = (long) plan.perRound() * dataset.maxLength();
+        long windowTokens = (long) run.plan().perRound() * run.dataset().maxLength();
         long clock = System.nanoTime();
         long tokensSinceClock = 0;
-        Timings timings = new Timings(workerTimes, workers);
         if (state.step() == 0) { // nanoGPT's step-0 evaluation: the losses before any training
             var e = new TrainResult.Evaluation(0, 0, start.schedule().valueAt(0, 0),
-                    trainSample.loss(trainer.network()), valSample.loss(trainer.network()), 0);
+                    run.trainSample().loss(trainer.network()), run.valSample().loss(trainer.network()), 0);
             evaluations.add(e);
             metrics.append(e);
             LOG.info(Progress.initialLine(e, totalSteps));
@@ -67,14 +83,14 @@ public final class TrainJob {
 
         for (long round = state.step() / config.averagingFrequency(); state.step() < totalSteps; round++) {
             long t0 = System.nanoTime();
-            JavaRDD<DataSet> batches = train.round(plan.round(round), workers,
+            JavaRDD<DataSet> batches = run.windows().round(run.plan().round(round), run.workers(),
                     config.batchSizePerWorker() * config.averagingFrequency(), config.batchSizePerWorker())
                     .persist(StorageLevel.MEMORY_ONLY());
             double loss = trainer.fit(batches);
             batches.unpersist(false);
             timings.fit += System.nanoTime() - t0;
             timings.rounds++;
-            state = advance(state, config, plan, round, windowTokens);
+            state = advance(state, config, run.plan(), round, windowTokens);
             tokensSinceClock += windowTokens;
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException(String.format("training diverged: the loss is %s at step %d; the "
@@ -87,13 +103,14 @@ public final class TrainJob {
                 long t1 = System.nanoTime();
                 double seconds = (t1 - clock) / 1e9;
                 var e = new TrainResult.Evaluation(state.step(), state.tokensSeen(), start.schedule().valueAt(
-                        (int) state.step() - 1, 0), trainSample.loss(trainer.network()),
-                        valSample.loss(trainer.network()), tokensSinceClock / seconds);
+                        (int) state.step() - 1, 0), run.trainSample().loss(trainer.network()),
+                        run.valSample().loss(trainer.network()), tokensSinceClock / seconds);
                 state = best(state, e);
                 evaluations.add(e);
                 metrics.append(e);
-                LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, started, start.state().step()));
-                Progress.sample(trainer.network(), config.samplePrompt(), dataset.encoding()).ifPresent(LOG::info);
+                LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, run.started(),
+                        start.state().step()));
+                Progress.sample(trainer.network(), config.samplePrompt(), run.dataset().encoding()).ifPresent(LOG::info);
                 timings.eval += System.nanoTime() - t1;
                 LOG.info(timings.line());
                 clock = System.nanoTime();
@@ -101,8 +118,8 @@ public final class TrainJob {
             }
             if (state.step() % config.checkpointEvery() == 0 || last) {
                 long t2 = System.nanoTime();
-                lastCheckpoint = store.save(NetworkCheckpoints.capture(trainer.network(), state)).toString();
-                store.retain(config.keepCheckpoints(), state.bestStep() >= 0 ? Set.of(state.bestStep()) : Set.of());
+                lastCheckpoint = run.store().save(NetworkCheckpoints.capture(trainer.network(), state)).toString();
+                run.store().retain(config.keepCheckpoints(), state.bestStep() >= 0 ? Set.of(state.bestStep()) : Set.of());
                 timings.checkpoint += System.nanoTime() - t2;
             }
         }
@@ -110,8 +127,8 @@ public final class TrainJob {
             metrics.drawCurve(evaluations);
         }
         return new TrainResult(state.step(), state.tokensSeen(), evaluations, roundLosses, lastCheckpoint,
-                metrics.metricsPath().toString(), metrics.curvePath().toString(), (System.nanoTime() - started) / 1e9,
-                timings.round());
+                metrics.metricsPath().toString(), metrics.curvePath().toString(), (System.nanoTime() - run.started()) / 1e9,
+                timings.round(), config.sync(), trainer.stateBytes());
     }
 
     /** Where the time went since the run started, on the driver and (summed over) the workers. */
@@ -136,10 +153,10 @@ public final class TrainJob {
 
         String line() {
             TrainResult.RoundTimes r = round();
-            return String.format("time: %.2f s a round in fit (%d rounds) = worker setup %.2f s + worker training "
+            return String.format("time: %.2f s a round (%d rounds) = worker setup %.2f s + worker training "
                     + "%.2f s + %.2f s broadcast, results and averaging (%d worker networks built); %.1f s "
                     + "evaluating, %.1f s checkpointing", r.fitSeconds(), rounds, r.workerSetupSeconds(),
-                    r.workerTrainingSeconds(), r.fitSeconds() - r.workerSetupSeconds() - r.workerTrainingSeconds(),
+                    r.workerTrainingSeconds(), r.syncSeconds(),
                     r.networksBuilt(), eval / 1e9, checkpoint / 1e9);
         }
     }

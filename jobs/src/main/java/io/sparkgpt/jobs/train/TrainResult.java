@@ -5,7 +5,7 @@ import java.util.List;
 /** What a train run did: steps, tokens, the losses of each evaluation, and where things are. */
 public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluations, List<Double> roundLosses,
                           String lastCheckpoint, String metricsFile, String lossCurve, double seconds,
-                          RoundTimes roundTimes) {
+                          RoundTimes roundTimes, String sync, long stateBytes) {
 
     /** One evaluation: step, tokens seen, learning rate, train and validation loss. */
     public record Evaluation(long step, long tokensSeen, double lr, double trainLoss, double valLoss,
@@ -21,6 +21,10 @@ public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluati
      */
     public record RoundTimes(double fitSeconds, double workerSetupSeconds, double workerTrainingSeconds,
                              long networksBuilt) {
+        /** Everything in a round that is not a worker preparing its network or training: the synchronization. */
+        public double syncSeconds() {
+            return fitSeconds - workerSetupSeconds - workerTrainingSeconds;
+        }
     }
 
     public Evaluation last() {

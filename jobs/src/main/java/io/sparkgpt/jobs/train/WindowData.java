@@ -38,7 +38,7 @@ public final class WindowData {
         JavaRDD<Row> rows = spark.read().parquet(dataset + "/" + split).orderBy("shard", "offset")
                 .select("tokens").javaRDD();
         JavaPairRDD<Long, int[]> indexed = rows.zipWithIndex().mapToPair(new IndexWindow())
-                .persist(StorageLevel.MEMORY_ONLY_SER());
+                .persist(StorageLevel.MEMORY_AND_DISK_SER());
         return new WindowData(indexed, indexed.count());
     }
 

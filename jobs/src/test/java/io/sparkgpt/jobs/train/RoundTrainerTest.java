@@ -43,7 +43,7 @@ class RoundTrainerTest {
         int[] ids = VerdictBatches.ids();
         GptConfig model = GptConfig.preset("tiny").withContextLength(32);
         TrainConfig config = new TrainConfig("unused", "unused", model, 6, 0, 4, 3, 1, 0, 2, 1e-3, 1e-4, 0, 6,
-                0.1, 1.0, 3, 1, 3, 1, "", false, 11, "gpt2");
+                0.1, 1.0, 3, 1, 3, 1, "", false, 11, "gpt2", "params");
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         WorkerTimes times = new WorkerTimes(jsc.sc());
         ComputationGraph start = GptNetwork.build(model, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);

@@ -46,7 +46,7 @@ class TrainJobTest {
     /** Tiny runs: 2 workers x batch 4 x averaging frequency 2; the schedule decays over 24 steps. */
     static TrainConfig config(Path checkpoints, GptConfig model, long maxSteps, boolean resume) {
         return new TrainConfig(dataset.toString(), checkpoints.toString(), model, maxSteps, 0, 4, 2, 2, 0, 2,
-                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "Every effort moves you", resume, 7, "gpt2");
+                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "Every effort moves you", resume, 7, "gpt2", "params");
     }
 
     @Test
@@ -96,7 +96,7 @@ class TrainJobTest {
     /** As {@link #config}, with one worker (the driver trains the network itself) and the book's init. */
     static TrainConfig oneWorker(Path checkpoints, GptConfig model, long maxSteps, boolean resume) {
         return new TrainConfig(dataset.toString(), checkpoints.toString(), model, maxSteps, 0, 4, 2, 1, 0, 2, 2e-3, 2e-4, 2, 24,
-                0.1, 1.0, 4, 2, 4, 2, "", resume, 7, "book");
+                0.1, 1.0, 4, 2, 4, 2, "", resume, 7, "book", "params");
     }
 
     @Test
@@ -122,7 +122,7 @@ class TrainJobTest {
     void aDivergingRunStopsNamingTheStepAndTheLastGoodCheckpoint() {
         TrainConfig c = config(tmp.resolve("nan"), GptConfig.preset("tiny"), 24, false);
         TrainConfig exploding = new TrainConfig(c.data(), c.checkpointDir(), c.model(), 24, 0, 4, 2, 2, 0, 2,
-                1e30, 1e30, 0, 24, 0.0, 0.0, 4, 2, 4, 2, "", false, 7, "gpt2"); // float32 overflows to inf, then NaN
+                1e30, 1e30, 0, 24, 0.0, 0.0, 4, 2, 4, 2, "", false, 7, "gpt2", "params"); // float32 overflows to inf, then NaN
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> TrainJob.run(spark, exploding));
         assertTrue(e.getMessage().startsWith("training diverged: the loss is") && e.getMessage().contains("at step")
                 && e.getMessage().contains("the last good checkpoint is"), e.getMessage());
@@ -132,7 +132,7 @@ class TrainJobTest {
     void aRoundLargerThanTheDatasetIsRefusedWithTheFix() {
         TrainConfig c = config(tmp.resolve("big"), GptConfig.preset("tiny"), 8, false);
         TrainConfig tooBig = new TrainConfig(c.data(), c.checkpointDir(), c.model(), 8, 0, 64, 2, 2, 0, 2,
-                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "", false, 7, "gpt2");
+                2e-3, 2e-4, 2, 24, 0.1, 1.0, 4, 2, 4, 2, "", false, 7, "gpt2", "params");
         UserInputException e = assertThrows(UserInputException.class, () -> TrainJob.run(spark, tooBig));
         assertTrue(e.getMessage().contains("fewer than one averaging round needs (workers x batch size x averaging "
                 + "frequency = 256)") && e.getMessage().contains("lower --batch-size-per-worker"), e.getMessage());

@@ -1,0 +1,153 @@
+package io.sparkgpt.jobs.train;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * Parameter averaging (the same math as dl4j-spark's) with the state sharded over Spark's block
+ * managers, never through the driver: BigDL's AllReduceParameter pattern. A round is two Spark
+ * jobs. Train: task w loads round r - 1's averaged shards into the network its executor kept,
+ * trains its minibatches and stores its state as N slices in its own block manager. Average:
+ * task n fetches slice n of every worker, sums in worker order, divides by N, and stores averaged
+ * shard n replicated on two executors. Each executor sends and receives about 2 (N - 1) / N of
+ * the state a round, the allreduce bound; the driver receives only the workers' losses, and
+ * reads the averaged state when it evaluates or checkpoints.
+ * <p>
+ * Not a dl4j-spark TrainingMaster: {@code SparkComputationGraph.fit} promises that the driver's
+ * network holds the result after every fit, which means receiving the whole state every round:
+ * the very cost this class removes.
+ * <p>
+ * Faults: a train or average task that dies is rerun by Spark from blocks that survive it
+ * (averaged shards have two copies). Slices lost with their executor after their train task
+ * finished are found missing by the average stage; those workers' rounds are trained again from
+ * round r - 1's copies, which gives the same slices, so the run's numbers do not change.
+ */
+final class ShardedAveragingTrainer implements RoundTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardedAveragingTrainer.class);
+    private static final int ATTEMPTS = 3;
+    private final JavaSparkContext jsc;
+    private final ComputationGraph net;
+    private final int workers;
+    private final int frequency;
+    private final long seed;
+    private final WorkerTimes times;
+    private final StateLayout layout;
+    private final StorageLevel averagedLevel;
+    private final Broadcast<ComputationGraphConfiguration> configuration;
+    private long round;
+    private boolean driverCurrent = true;
+
+    ShardedAveragingTrainer(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers,
+                            WorkerTimes times) {
+        this.jsc = jsc;
+        this.net = net;
+        this.workers = workers;
+        this.frequency = config.averagingFrequency();
+        this.seed = config.seed();
+        this.times = times;
+        this.layout = FlatState.layout(net, UUID.randomUUID().toString().substring(0, 8), workers);
+        // Two copies when there is a second executor to hold one (in local mode there is none).
+        this.averagedLevel = SparkBlocks.hasPeers() ? StorageLevel.MEMORY_AND_DISK_SER_2()
+                : StorageLevel.MEMORY_AND_DISK_SER();
+        this.configuration = jsc.broadcast(net.getConfiguration());
+        publishStart();
+    }
+
+    /** Round 0's "average": the starting state, sent by the driver once (S bytes), then held by the executors. */
+    private void publishStart() {
+        FlatState state = new FlatState(net);
+        for (int n = 0; n < workers; n++) {
+            List<long[]> chunks = layout.chunks(n);
+            for (int c = 0; c < chunks.size(); c++) {
+                SparkBlocks.put(layout.seed(n, c), state.read(chunks.get(c)[0], chunks.get(c)[1]),
+                        StorageLevel.DISK_ONLY());
+            }
+        }
+        jsc.parallelize(shards(), workers).foreach(new ShardedStages.Seed(layout, averagedLevel));
+        SparkBlocks.removeLocal(layout::isSeed);
+    }
+
+    private List<Integer> shards() {
+        return IntStream.range(0, workers).boxed().collect(Collectors.toList());
+    }
+
+    @Override
+    public double fit(JavaRDD<DataSet> minibatches) {
+        round++;
+        long iteration = net.getConfiguration().getIterationCount();
+        int epoch = net.getConfiguration().getEpochCount();
+        double[] losses = new double[workers];
+        Set<Integer> pending = new TreeSet<>(shards());
+        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+            if (attempt > ATTEMPTS) {
+                throw new IllegalStateException("round " + round + ": the slices of workers " + pending + " were "
+                        + "lost " + ATTEMPTS + " times running; executors keep dying (see their logs)");
+            }
+            for (ShardedStages.WorkerReport r : minibatches.mapPartitionsWithIndex(new ShardedStages.Train(layout,
+                    configuration, round, iteration, epoch, seed, pending, times), true).collect()) {
+                losses[r.worker()] = r.loss();
+            }
+            pending = new TreeSet<>();
+            for (Set<Integer> lost : jsc.parallelize(shards(), workers)
+                    .map(new ShardedStages.Average(layout, round, averagedLevel)).collect()) {
+                pending.addAll(lost);
+            }
+            if (!pending.isEmpty()) {
+                LOG.warn("round {}: the slices of workers {} were lost with their executor before they were averaged;"
+                        + " training those workers' round again from round {}'s copies", round, pending, round - 1);
+            }
+        }
+        net.getConfiguration().setIterationCount((int) iteration + frequency);
+        driverCurrent = false;
+        double sum = 0;
+        for (double loss : losses) {
+            sum += loss;
+        }
+        return sum / workers;
+    }
+
+    /** The averaged state of the last round, fetched from the executors when the driver needs it. */
+    @Override
+    public ComputationGraph network() {
+        if (!driverCurrent) {
+            ShardTransfer.loadAveraged(new FlatState(net), layout, round);
+            driverCurrent = true;
+        }
+        return net;
+    }
+
+    /** The bytes of one worker's synchronized state. */
+    @Override
+    public long stateBytes() {
+        return layout.bytes();
+    }
+
+    @Override
+    public void close() {
+        for (long r = Math.max(0, round - 1); r <= round; r++) {
+            for (int n = 0; n < workers; n++) {
+                for (int c = 0; c < layout.chunks(n).size(); c++) {
+                    SparkBlocks.removeEverywhere(layout.averaged(r, n, c));
+                    for (int w = 0; w < workers; w++) {
+                        SparkBlocks.removeEverywhere(layout.slice(r, n, c, w));
+                    }
+                }
+            }
+        }
+        configuration.destroy();
+    }
+}

@@ -1,0 +1,138 @@
+package io.sparkgpt.jobs.train;
+
+import org.apache.spark.api.java.function.Function;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.api.java.function.VoidFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/** The functions {@link ShardedAveragingTrainer} ships to the executors, one Spark stage each. */
+final class ShardedStages {
+    private ShardedStages() {
+    }
+
+    /** A worker's round: its slot, the loss of its last minibatch. */
+    record WorkerReport(int worker, double loss) implements Serializable {
+    }
+
+    /** Seed stage, task n: copies the driver's starting shard n to the executors as round 0's average. */
+    static final class Seed implements VoidFunction<Integer> {
+        private final StateLayout layout;
+        private final StorageLevel level;
+
+        Seed(StateLayout layout, StorageLevel level) {
+            this.layout = layout;
+            this.level = level;
+        }
+
+        @Override
+        public void call(Integer shard) {
+            for (int c = 0; c < layout.chunks(shard).size(); c++) {
+                int chunk = c;
+                boolean found = SparkBlocks.read(layout.seed(shard, c), bytes ->
+                        SparkBlocks.put(layout.averaged(0, shard, chunk), copy(bytes), level));
+                if (!found) {
+                    throw new IllegalStateException("the driver's block " + layout.seed(shard, c) + " is gone");
+                }
+            }
+        }
+
+        private static ByteBuffer copy(ByteBuffer bytes) {
+            ByteBuffer out = ByteBuffer.allocate(bytes.remaining());
+            out.put(bytes.duplicate()).flip();
+            return out;
+        }
+    }
+
+    /**
+     * Train stage, task w: round r - 1's averaged state into the network this executor kept, the
+     * worker's minibatches trained exactly as dl4j-spark's worker trains them (dropout seeded by
+     * (seed, iteration, worker)), then the state out as slices. Workers not in {@code only} (a
+     * rerun after lost slices) return at once.
+     */
+    static final class Train implements Function2<Integer, Iterator<DataSet>, Iterator<WorkerReport>> {
+        private final StateLayout layout;
+        private final Broadcast<ComputationGraphConfiguration> configuration;
+        private final long round;
+        private final long iteration;
+        private final int epoch;
+        private final long seed;
+        private final Set<Integer> only;
+        private final WorkerTimes times;
+
+        Train(StateLayout layout, Broadcast<ComputationGraphConfiguration> configuration, long round, long iteration,
+              int epoch, long seed, Set<Integer> only, WorkerTimes times) {
+            this.layout = layout;
+            this.configuration = configuration;
+            this.round = round;
+            this.iteration = iteration;
+            this.epoch = epoch;
+            this.seed = seed;
+            this.only = only;
+            this.times = times;
+        }
+
+        @Override
+        public Iterator<WorkerReport> call(Integer worker, Iterator<DataSet> minibatches) {
+            if (!only.contains(worker)) {
+                return Collections.emptyIterator();
+            }
+            SparkBlocks.removeLocal(name -> layout.obsoleteAt(round, name));
+            long started = System.nanoTime();
+            ComputationGraph net = WorkerNetworks.borrow(layout.run());
+            if (net == null) {
+                // Built like a restored checkpoint, then loaded: see ReusingWorker.build for why.
+                net = new ComputationGraph(configuration.value().clone());
+                net.init();
+                times.built.add(1);
+            }
+            long built = System.nanoTime();
+            FlatState state = new FlatState(net);
+            ShardTransfer.loadAveraged(state, layout, round - 1);
+            net.getConfiguration().setIterationCount((int) iteration);
+            net.getConfiguration().setEpochCount(epoch);
+            long loaded = System.nanoTime();
+            while (minibatches.hasNext()) {
+                DataSet minibatch = minibatches.next();
+                DropoutSeedHook.seed(net, seed, worker);
+                net.fit(minibatch);
+            }
+            double loss = net.score();
+            long trained = System.nanoTime();
+            ShardTransfer.storeSlices(state, layout, round, worker);
+            WorkerNetworks.giveBack(layout.run(), net);
+            times.initNanos.add(built - started);
+            times.computeNanos.add(trained - loaded);
+            return List.of(new WorkerReport(worker, loss)).iterator();
+        }
+    }
+
+    /** Average stage, task n: shard n of round r averaged over the workers; returns the workers whose slices are lost. */
+    static final class Average implements Function<Integer, Set<Integer>> {
+        private final StateLayout layout;
+        private final long round;
+        private final StorageLevel level;
+
+        Average(StateLayout layout, long round, StorageLevel level) {
+            this.layout = layout;
+            this.round = round;
+            this.level = level;
+        }
+
+        @Override
+        public Set<Integer> call(Integer shard) {
+            SparkBlocks.removeLocal(name -> layout.obsoleteAt(round, name));
+            return ShardTransfer.average(layout, round, shard, layout.shards(), level);
+        }
+    }
+}

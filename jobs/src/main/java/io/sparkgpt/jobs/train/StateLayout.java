@@ -1,0 +1,88 @@
+package io.sparkgpt.jobs.train;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How one worker's synchronized state, the flat parameter vector followed by Adam's flat
+ * moments (what parameter averaging averages), is cut for the block manager: {@code shards}
+ * contiguous shards, one a worker slot (shard n is averaged by task n of the average stage), each
+ * cut into chunks of at most {@link #CHUNK_FLOATS} floats, one block each. Chunks stay below
+ * Spark's spark.network.maxRemoteBlockSizeFetchToMem (200 MB), so fetches stay in memory.
+ * The owner of the block names: {@code run} keeps two runs in one application apart.
+ */
+record StateLayout(String run, long params, long updater, int shards, int chunkFloats) implements Serializable {
+    /** 128 MB blocks. */
+    static final int CHUNK_FLOATS = 32 << 20;
+    private static final String PREFIX = "sparkgpt-";
+
+    StateLayout {
+        if (params + updater > (long) Integer.MAX_VALUE * 2 || params > Integer.MAX_VALUE || updater > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a flat array over 2^31 floats (" + params + " parameters, " + updater
+                    + " optimizer values) cannot be addressed by ND4J's buffers here");
+        }
+    }
+
+    /** Floats in the state. */
+    long length() {
+        return params + updater;
+    }
+
+    /** Bytes of one worker's state (4 a float). */
+    long bytes() {
+        return 4 * length();
+    }
+
+    long shardStart(int shard) {
+        return length() * shard / shards;
+    }
+
+    /** The [from, to) float ranges of shard n's chunks. */
+    List<long[]> chunks(int shard) {
+        List<long[]> out = new ArrayList<>();
+        long end = shardStart(shard + 1);
+        for (long from = shardStart(shard); from < end; from += chunkFloats) {
+            out.add(new long[]{from, Math.min(end, from + chunkFloats)});
+        }
+        return out;
+    }
+
+    /** Averaged shard n, chunk c, of round r (round 0: the state the run starts from). */
+    String averaged(long round, int shard, int chunk) {
+        return PREFIX + run + "-avg-" + round + "-" + shard + "-" + chunk;
+    }
+
+    /** Worker w's slice of shard n, chunk c, after training round r. */
+    String slice(long round, int shard, int chunk, int worker) {
+        return PREFIX + run + "-part-" + round + "-" + shard + "-" + chunk + "-" + worker;
+    }
+
+    /** The driver's copy of the starting state, read once by the seed stage. */
+    String seed(int shard, int chunk) {
+        return PREFIX + run + "-seed-" + shard + "-" + chunk;
+    }
+
+    boolean isSeed(String name) {
+        return name.startsWith(PREFIX + run + "-seed-");
+    }
+
+    /**
+     * Whether a block of this run is no longer needed once round r runs: slices of rounds before
+     * r (averaged already) and averaged shards before r - 1 (round r, and a rerun of it, reads
+     * r - 1's).
+     */
+    boolean obsoleteAt(long round, String name) {
+        String part = PREFIX + run + "-part-";
+        String avg = PREFIX + run + "-avg-";
+        if (name.startsWith(part)) {
+            return roundOf(name, part) < round;
+        }
+        return name.startsWith(avg) && roundOf(name, avg) < round - 1;
+    }
+
+    private static long roundOf(String name, String prefix) {
+        int end = name.indexOf('-', prefix.length());
+        return Long.parseLong(name.substring(prefix.length(), end));
+    }
+}

@@ -1,0 +1,58 @@
+package io.sparkgpt.jobs.train;
+
+import io.sparkgpt.model.GptConfig;
+import io.sparkgpt.model.GptNetwork;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Adam;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A network's state cut into shards and chunks and put back together is the same state. */
+class FlatStateTest {
+
+    @Test
+    void chunksCutAnywhereCopyParametersAndAdamMomentsExactly() {
+        GptConfig model = GptConfig.preset("tiny").withContextLength(16);
+        ComputationGraph source = GptNetwork.build(model, 1, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+        ComputationGraph target = GptNetwork.build(model, 2, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+        source.getUpdater().getStateViewArray().assign(0.25);
+        StateLayout layout = new StateLayout("t", source.numParams(),
+                source.getUpdater().getStateViewArray().length(), 4, 100_003);
+        FlatState from = new FlatState(source);
+        FlatState to = new FlatState(target);
+        boolean straddles = false;
+        long next = 0;
+        for (int n = 0; n < layout.shards(); n++) {
+            for (long[] chunk : layout.chunks(n)) {
+                assertEquals(next, chunk[0], "chunks tile the state");
+                assertTrue(chunk[1] - chunk[0] <= 100_003);
+                straddles |= chunk[0] < layout.params() && chunk[1] > layout.params();
+                next = to.write(chunk[0], from.read(chunk[0], chunk[1]));
+            }
+        }
+        assertEquals(layout.length(), next, "the whole state");
+        assertTrue(straddles, "one chunk spans the parameters' end and the moments' start");
+        assertArrayEquals(source.params().toFloatVector(), target.params().toFloatVector(), 0f);
+        assertArrayEquals(source.getUpdater().getStateViewArray().toFloatVector(),
+                target.getUpdater().getStateViewArray().toFloatVector(), 0f);
+    }
+
+    @Test
+    void onlyBlocksNoRoundNeedsAreObsolete() {
+        StateLayout layout = new StateLayout("run1", 10, 20, 2, 8);
+        assertTrue(layout.obsoleteAt(5, layout.slice(4, 1, 0, 1)), "round 4's slices, averaged already");
+        assertFalse(layout.obsoleteAt(5, layout.slice(5, 1, 0, 1)), "round 5's own slices");
+        assertFalse(layout.obsoleteAt(5, layout.averaged(4, 0, 0)), "round 5 reads round 4's average");
+        assertTrue(layout.obsoleteAt(5, layout.averaged(3, 0, 0)));
+        assertFalse(new StateLayout("run2", 10, 20, 2, 8).obsoleteAt(5, layout.averaged(3, 0, 0)), "another run's");
+        assertEquals(2, layout.chunks(0).size(), "shard 0 is floats [0, 15): chunks of 8 and 7");
+        assertEquals(List.of(8L, 15L), List.of(layout.chunks(0).get(0)[1], layout.chunks(0).get(1)[1]));
+    }
+}

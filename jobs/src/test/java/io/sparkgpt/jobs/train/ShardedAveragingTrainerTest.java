@@ -1,0 +1,76 @@
+package io.sparkgpt.jobs.train;
+
+import io.sparkgpt.jobs.LocalSpark;
+import io.sparkgpt.jobs.VerdictBatches;
+import io.sparkgpt.model.GptConfig;
+import io.sparkgpt.model.GptNetwork;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/** Sharded averaging over the block manager computes exactly what dl4j-spark's averaging computes. */
+class ShardedAveragingTrainerTest {
+    static SparkSession spark;
+
+    @BeforeAll
+    static void start() {
+        spark = LocalSpark.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        LocalSpark.stop(spark);
+    }
+
+    private static TrainConfig config(GptConfig model, String sync) {
+        return new TrainConfig("unused", "unused", model, 6, 0, 4, 2, 2, 0, 2, 1e-3, 1e-4, 0, 6,
+                0.1, 1.0, 2, 1, 2, 1, "", false, 11, "gpt2", sync);
+    }
+
+    @Test
+    void threeRoundsOnTwoWorkersEqualDl4jSparkParameterAveraging() throws IOException {
+        int[] ids = VerdictBatches.ids();
+        GptConfig model = GptConfig.preset("tiny").withContextLength(32).withDropRate(0.1);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        WorkerTimes times = new WorkerTimes(jsc.sc());
+        ComputationGraph start = GptNetwork.build(model, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+        try (RoundTrainer dl4j = RoundTrainer.of(jsc, start.clone(), config(model, "dl4j"), 2, times);
+             RoundTrainer sharded = RoundTrainer.of(jsc, start.clone(), config(model, "params"), 2, times)) {
+            assertEquals(AveragingTrainer.class, dl4j.getClass());
+            assertEquals(ShardedAveragingTrainer.class, sharded.getClass());
+            for (int round = 0; round < 3; round++) { // 2 workers x 2 minibatches a round
+                List<DataSet> minibatches = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    minibatches.add(VerdictBatches.batch(ids, 4 * round + i));
+                }
+                JavaRDD<DataSet> rdd = jsc.parallelize(minibatches, 2);
+                double expected = dl4j.fit(rdd);
+                assertEquals(expected, sharded.fit(rdd), 1e-6, "the workers' mean loss, round " + round);
+            }
+            ComputationGraph a = dl4j.network();
+            ComputationGraph b = sharded.network();
+            assertEquals(6, b.getConfiguration().getIterationCount(), "iterations after 3 rounds of 2");
+            assertEquals(a.getConfiguration().getIterationCount(), b.getConfiguration().getIterationCount());
+            assertArrayEquals(a.params().toFloatVector(), b.params().toFloatVector(), 1e-6f, "parameters");
+            assertArrayEquals(a.getUpdater().getStateViewArray().toFloatVector(),
+                    b.getUpdater().getStateViewArray().toFloatVector(), 1e-6f, "Adam's moments");
+            assertNotEquals(0f, start.params().sub(b.params()).amaxNumber().floatValue(), "training moved them");
+            assertEquals(4L * (a.numParams() + a.getUpdater().getStateViewArray().length()), sharded.stateBytes());
+        }
+    }
+}
