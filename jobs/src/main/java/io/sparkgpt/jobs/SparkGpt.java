@@ -35,8 +35,16 @@ public final class SparkGpt implements Runnable {
         throw new ParameterException(spec.commandLine(), "name a command (see --help)");
     }
 
+    /**
+     * Exits only on failure. On success main returns: in YARN cluster mode the ApplicationMaster
+     * reports the application's final status after main returns, and a System.exit(0) before that
+     * made YARN mark a successful run FAILED and start a second attempt.
+     */
     public static void main(String[] args) {
-        System.exit(execute(args));
+        int status = execute(args);
+        if (status != 0) {
+            System.exit(status);
+        }
     }
 
     /** Runs a command line and returns its exit status (0 ok, 1 failure, 2 bad input). */

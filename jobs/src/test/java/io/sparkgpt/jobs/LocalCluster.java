@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 public final class LocalCluster implements AutoCloseable {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final int MASTER_PORT = 17077;
     private final Path state;
 
     private LocalCluster(Path state) {
@@ -46,6 +47,11 @@ public final class LocalCluster implements AutoCloseable {
         assertEquals(0, submission.exitValue(), Files.readString(log));
     }
 
+    /** The master's URL (authentication on: only submissions with the cluster's secret are accepted). */
+    public String masterUrl() {
+        return "spark://127.0.0.1:" + MASTER_PORT;
+    }
+
     /** Process ids of the worker JVMs, in order. */
     public List<Long> workerPids() throws IOException {
         List<Long> pids = new ArrayList<>();
@@ -60,7 +66,7 @@ public final class LocalCluster implements AutoCloseable {
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SPARKGPT_CLUSTER_DIR", state.toString());
-        pb.environment().put("SPARKGPT_MASTER_PORT", "17077");
+        pb.environment().put("SPARKGPT_MASTER_PORT", Integer.toString(MASTER_PORT));
         pb.environment().put("SPARKGPT_MASTER_UI_PORT", "18080");
         return pb.start();
     }

@@ -17,8 +17,31 @@ public final class Sessions {
     }
 
     public static SparkSession start(String command) {
-        requireReachableMaster(new SparkConf().get("spark.master", ""));
+        SparkConf conf = new SparkConf();
+        requireReachableMaster(conf.get("spark.master", ""));
+        requireAuthenticationIfAsked(conf);
         return SparkSession.builder().appName("sparkgpt " + command).getOrCreate();
+    }
+
+    /**
+     * A standalone master that requires authentication, asked by a client that does not
+     * authenticate, fails here in seconds with the fix; Spark itself would retry for a minute and
+     * then stop with "All masters are unresponsive".
+     */
+    static void requireAuthenticationIfAsked(SparkConf conf) {
+        String master = conf.get("spark.master", "");
+        if (!master.startsWith("spark://") || conf.getBoolean("spark.authenticate", false)) {
+            return;
+        }
+        for (String hostPort : master.substring("spark://".length()).split(",")) {
+            URI uri = URI.create("spark://" + hostPort);
+            if (MasterAuthProbe.requiresAuthentication(uri.getHost(), uri.getPort())) {
+                throw new UserInputException("the Spark master at " + master + " requires authentication "
+                        + "(spark.authenticate) and this client does not authenticate: submit with scripts/local-cluster "
+                        + "submit (it passes that cluster's secret), or pass --conf spark.authenticate=true and the "
+                        + "cluster's secret as --conf spark.authenticate.secret.file=FILE (a file only you can read)");
+            }
+        }
     }
 
     /**

@@ -30,6 +30,12 @@ final class Progress {
                 e.trainLoss(), e.valLoss(), e.perplexity());
     }
 
+    /** Where to watch a run: the Spark UI when it is on, and the metrics file. */
+    static String whereToWatch(scala.Option<String> sparkUi, String metrics) {
+        return sparkUi.isDefined() ? "watch the run: Spark UI at " + sparkUi.get() + "; metrics in " + metrics
+                : "watch the run: metrics in " + metrics + " (the Spark UI is off)";
+    }
+
     /** A greedy continuation of the prompt, as the book prints during training. */
     static Optional<String> sample(ComputationGraph net, String prompt, String encoding) {
         if (prompt == null || prompt.isBlank()) {

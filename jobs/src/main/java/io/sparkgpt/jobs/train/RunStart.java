@@ -6,6 +6,7 @@ import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.jobs.checkpoint.CheckpointStore;
 import io.sparkgpt.jobs.checkpoint.NetworkCheckpoints;
 import io.sparkgpt.jobs.checkpoint.TrainingState;
+import io.sparkgpt.jobs.cli.Json;
 import io.sparkgpt.model.BookInit;
 import io.sparkgpt.model.GptNetwork;
 import org.apache.hadoop.conf.Configuration;
@@ -67,10 +68,59 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
                 .orElseThrow(() -> new UserInputException("--resume: no valid checkpoint in " + store.directory()
                         + ": start without --resume, or name the run's --checkpoint-dir"));
         requireSameSettings(fs, trainJson, effective);
+        try (FSDataOutputStream out = fs.create(trainJson, true)) { // the same run, now this long
+            out.write(JSON.writeValueAsBytes(effective));
+        }
         ComputationGraph net = NetworkCheckpoints.restore(loaded.checkpoint(), adamW, config.weightDecay(),
                 config.gradClip());
         LOG.info("resuming from {} at step {}", loaded.path(), loaded.checkpoint().state().step());
         return new RunStart(net, loaded.checkpoint().state(), schedule, loaded.path().toString());
+    }
+
+    /**
+     * On --resume, the run's recorded settings (train.json, derived defaults included) for every
+     * setting the user did not pass, as nanoGPT's resume keeps the run's config: extending
+     * --max-steps continues the same schedule. A setting passed explicitly is kept, and refused
+     * later if it conflicts with a recorded one that fixes the run. Without --resume or train.json,
+     * the config as it is.
+     */
+    static TrainConfig withRecordedSettings(TrainConfig config, CheckpointStore store, Configuration hadoop)
+            throws IOException {
+        FileSystem fs = store.directory().getFileSystem(hadoop);
+        Path trainJson = new Path(store.directory(), TRAIN_JSON);
+        if (!config.resume() || !fs.exists(trainJson)) {
+            if (config.data() == null || config.data().isBlank()) {
+                throw new UserInputException(TrainConfig.NO_DATA);
+            }
+            return config;
+        }
+        Map<?, ?> recorded = readJson(fs, trainJson);
+        boolean lengthPassed = config.passed("max_steps") || config.passed("epochs"); // one setting: the run's length
+        Map<String, Object> taken = new LinkedHashMap<>();
+        for (String key : config.toMap().keySet()) {
+            boolean isLength = key.equals("max_steps") || key.equals("epochs");
+            if (!key.equals("checkpoint_dir") && recorded.containsKey(key) && (isLength ? !lengthPassed : !config.passed(key))) {
+                taken.put(key, recorded.get(key));
+            }
+        }
+        if (!config.passed("model") && recorded.containsKey("model")) {
+            taken.put("model", recorded.get("model"));
+        }
+        TrainConfig resumed = config.with(taken);
+        Map<String, Object> before = new LinkedHashMap<>(config.toMap());
+        before.put("model", Json.parse(config.model().toJson()));
+        List<String> changed = taken.keySet().stream().filter(k -> !String.valueOf(JSON.convertValue(before.get(k),
+                Object.class)).equals(String.valueOf(taken.get(k)))).map(k -> k.equals("model") ? "model (the run's)"
+                : k + " " + taken.get(k)).toList();
+        LOG.info("--resume: settings not given on the command line are the run's, from {}{}", trainJson,
+                changed.isEmpty() ? "" : "; they differ from this command's defaults in: " + String.join(", ", changed));
+        return resumed;
+    }
+
+    private static Map<?, ?> readJson(FileSystem fs, Path file) throws IOException {
+        try (FSDataInputStream in = fs.open(file)) {
+            return JSON.readValue((java.io.InputStream) in, Map.class);
+        }
     }
 
     private static Map<String, Object> effectiveConfig(TrainConfig config, int workers, long totalSteps) {
@@ -79,7 +129,7 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
         m.put("total_steps", totalSteps);
         m.put("lr_decay_steps", config.decaySteps(totalSteps));
         m.put("warmup_steps", config.warmup(totalSteps));
-        m.put("model", io.sparkgpt.jobs.cli.Json.parse(config.model().toJson()));
+        m.put("model", Json.parse(config.model().toJson()));
         return m;
     }
 
@@ -87,10 +137,7 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
         if (!fs.exists(trainJson)) {
             return;
         }
-        Map<?, ?> before;
-        try (FSDataInputStream in = fs.open(trainJson)) {
-            before = JSON.readValue((java.io.InputStream) in, Map.class);
-        }
+        Map<?, ?> before = readJson(fs, trainJson);
         for (String key : FIXED) {
             Object was = before.get(key);
             Object is = JSON.convertValue(now.get(key), Object.class);

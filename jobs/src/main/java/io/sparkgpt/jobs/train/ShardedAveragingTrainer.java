@@ -50,6 +50,8 @@ final class ShardedAveragingTrainer implements RoundTrainer {
     private final Broadcast<ComputationGraphConfiguration> configuration;
     private long round;
     private boolean driverCurrent = true;
+    /** Runs between the train and the average stage of every attempt (tests lose slices here). */
+    java.util.function.LongConsumer afterTrainStage = r -> { };
 
     ShardedAveragingTrainer(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers,
                             WorkerTimes times) {
@@ -101,6 +103,7 @@ final class ShardedAveragingTrainer implements RoundTrainer {
                     configuration, round, iteration, epoch, seed, pending, times), true).collect()) {
                 losses[r.worker()] = r.loss();
             }
+            afterTrainStage.accept(round);
             pending = new TreeSet<>();
             for (Set<Integer> lost : jsc.parallelize(shards(), workers)
                     .map(new ShardedStages.Average(layout, round, averagedLevel)).collect()) {
@@ -134,6 +137,11 @@ final class ShardedAveragingTrainer implements RoundTrainer {
     @Override
     public long stateBytes() {
         return layout.bytes();
+    }
+
+    /** The layout of this trainer's blocks (tests remove some). */
+    StateLayout layout() {
+        return layout;
     }
 
     @Override

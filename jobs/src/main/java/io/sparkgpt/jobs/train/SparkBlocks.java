@@ -14,7 +14,8 @@ import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
 
 import java.nio.ByteBuffer;
-import java.util.List;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -77,7 +78,8 @@ final class SparkBlocks {
     /** Removes this JVM's blocks whose names match (a sweep of blocks no round needs any more). */
     static int removeLocal(Predicate<String> names) {
         BlockManager bm = blockManager();
-        List<BlockId> ids = JavaConverters.seqAsJavaList(bm.getMatchingBlockIds(new Matching(names)));
+        // A disk block is listed twice (its entry and its file).
+        Set<BlockId> ids = new LinkedHashSet<>(JavaConverters.seqAsJavaList(bm.getMatchingBlockIds(new Matching(names))));
         for (BlockId id : ids) {
             bm.removeBlock(id, true);
         }

@@ -8,10 +8,15 @@ import io.sparkgpt.model.GptConfig;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code sparkgpt train}: parses and validates options, then runs {@link TrainJob}. */
@@ -19,7 +24,10 @@ import java.util.concurrent.Callable;
         description = "Train the GPT data-parallel on Spark (parameter averaging), with checkpoints and exact "
                 + "resume.")
 public final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--data", required = true, paramLabel = "DIR", description = "A dataset made by tokenize.")
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--data", paramLabel = "DIR", description = "A dataset made by tokenize (with --resume: the "
+            + "run's, unless given).")
     String data;
     @Option(names = "--checkpoint-dir", required = true, paramLabel = "URI",
             description = "Where checkpoints, metrics.jsonl, loss.png and train.json go (any Hadoop file system).")
@@ -69,7 +77,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--sample-prompt", defaultValue = "Every effort moves you", description = "Printed with a "
             + "greedy continuation at each evaluation (empty: none). Default: ${DEFAULT-VALUE}.")
     String prompt;
-    @Option(names = "--resume", description = "Continue from the newest valid checkpoint in --checkpoint-dir.")
+    @Option(names = "--resume", description = "Continue from the newest valid checkpoint in --checkpoint-dir, with "
+            + "the run's recorded settings (train.json) for every option not given: extend a run with --max-steps.")
     boolean resume;
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the init, data order and dropout.")
     long seed;
@@ -80,6 +89,9 @@ public final class TrainCommand implements Callable<Integer> {
             + "(sharded over Spark's block managers, never through the driver) or dl4j (dl4j-spark's stock "
             + "ParameterAveragingTrainingMaster, through the driver; the same math). Default: ${DEFAULT-VALUE}.")
     String sync;
+    @Option(names = "--progress-seconds", defaultValue = "5", description = "At most this often, a line "
+            + "after a round: step, loss, tokens/s, ETA (0: every round). Default: ${DEFAULT-VALUE}.")
+    double progressSeconds;
     @Option(names = "--json", description = "Print one JSON object on stdout.")
     boolean json;
 
@@ -90,10 +102,13 @@ public final class TrainCommand implements Callable<Integer> {
             config = GptConfig.preset("mini");
         }
         long every = evalEvery > 0 ? evalEvery : 10L * averaging;
+        if (data == null && !resume) {
+            throw new UserInputException(TrainConfig.NO_DATA);
+        }
         TrainConfig c = new TrainConfig(data, checkpointDir, config, maxSteps, epochs, batch, averaging, workers,
                 prefetch, aggregationDepth, lr, minLr >= 0 ? minLr : lr / 10, warmup, decay, weightDecay, gradClip,
                 every, evalBatches, checkpointEvery > 0 ? checkpointEvery : every, keep, prompt, resume, seed, init,
-                sync);
+                sync, progressSeconds, passedSettings());
         SparkSession spark = Sessions.start("train");
         try {
             TrainResult r = TrainJob.run(spark, c);
@@ -102,6 +117,17 @@ public final class TrainCommand implements Callable<Integer> {
             Sessions.stop(spark);
         }
         return 0;
+    }
+
+    /** The TrainConfig keys of the options on the command line (--lr-decay-steps: lr_decay_steps). */
+    private Set<String> passedSettings() {
+        Set<String> keys = new HashSet<>();
+        for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
+            String name = option.longestName();
+            keys.add(name.equals("--preset") || name.equals("--config") ? "model"
+                    : name.substring(2).replace('-', '_'));
+        }
+        return keys;
     }
 
     static Map<String, Object> toJson(TrainResult r) {
@@ -123,6 +149,7 @@ public final class TrainCommand implements Callable<Integer> {
         timing.put("train_s", t.workerTrainingSeconds());
         timing.put("sync_s", t.syncSeconds());
         m.put("timing", timing);
+        m.put("driver_bytes_per_round", t.driverBytesPerRound());
         return m;
     }
 

@@ -6,6 +6,7 @@ import io.sparkgpt.model.GptConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Everything the train job needs, validated before Spark starts. Steps count worker minibatches
@@ -17,10 +18,11 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                           int aggregationDepth, double lr, double minLr, long warmupSteps, long lrDecaySteps, double weightDecay,
                           double gradClip, long evalEvery, int evalBatches, long checkpointEvery,
                           int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init,
-                          String sync) {
+                          String sync, double progressSeconds, Set<String> passed) {
 
     public TrainConfig {
-        require(data != null && !data.isBlank(), "no --data given: name a dataset made by sparkgpt tokenize");
+        // A resumed run may take its dataset from the run's train.json (RunStart.withRecordedSettings).
+        require(resume || data != null && !data.isBlank(), NO_DATA);
         require(checkpointDir != null && !checkpointDir.isBlank(), "no --checkpoint-dir given");
         require(model != null, "no model: give --preset or --config");
         require(maxSteps > 0 ^ epochs > 0, "give exactly one of --max-steps and --epochs (a positive number)");
@@ -41,7 +43,27 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         require(evalBatches >= 1 && keepCheckpoints >= 1, "--eval-batches and --keep-checkpoints must be >= 1");
         require(INITS.contains(init), "--init " + init + " is not one of " + INITS);
         require(SYNCS.contains(sync), "--sync " + sync + " is not one of " + SYNCS);
+        require(progressSeconds >= 0, "--progress-seconds " + progressSeconds + " must not be negative");
+        passed = passed == null ? null : Set.copyOf(passed);
     }
+
+    /** A config whose every setting was given explicitly (nothing is taken from a resumed run's train.json). */
+    public TrainConfig(String data, String checkpointDir, GptConfig model, long maxSteps, double epochs,
+                       int batchSizePerWorker, int averagingFrequency, int workers, int workerPrefetch,
+                       int aggregationDepth, double lr, double minLr, long warmupSteps, long lrDecaySteps,
+                       double weightDecay, double gradClip, long evalEvery, int evalBatches, long checkpointEvery,
+                       int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init, String sync) {
+        this(data, checkpointDir, model, maxSteps, epochs, batchSizePerWorker, averagingFrequency, workers,
+                workerPrefetch, aggregationDepth, lr, minLr, warmupSteps, lrDecaySteps, weightDecay, gradClip, evalEvery,
+                evalBatches, checkpointEvery, keepCheckpoints, samplePrompt, resume, seed, init, sync, 5, null);
+    }
+
+    /** Whether the user gave setting {@code key} (a {@link #toMap} key); null {@code passed} means all were. */
+    public boolean passed(String key) {
+        return passed == null || passed.contains(key);
+    }
+
+    static final String NO_DATA = "no --data given: name a dataset made by sparkgpt tokenize";
 
     /** Sharded averaging over Spark's block managers (ShardedAveragingTrainer). */
     public static final String SYNC_PARAMS = "params";
@@ -82,6 +104,36 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         return lrDecaySteps > 0 ? lrDecaySteps : totalSteps;
     }
 
+    /**
+     * The config with these settings (keys of {@link #toMap}, "model" a JSON object of book names)
+     * in place of its own.
+     */
+    public TrainConfig with(Map<String, Object> settings) {
+        Map<String, Object> m = new LinkedHashMap<>(toMap());
+        m.put("model", model);
+        m.putAll(settings);
+        Object mdl = m.get("model");
+        GptConfig gpt = mdl instanceof GptConfig g ? g : GptConfig.fromJson(io.sparkgpt.jobs.cli.Json.of(mdl));
+        return new TrainConfig(str(m, "data"), str(m, "checkpoint_dir"), gpt, num(m, "max_steps").longValue(),
+                num(m, "epochs").doubleValue(), num(m, "batch_size_per_worker").intValue(),
+                num(m, "averaging_frequency").intValue(), num(m, "workers").intValue(),
+                num(m, "worker_prefetch").intValue(), num(m, "aggregation_depth").intValue(),
+                num(m, "lr").doubleValue(), num(m, "min_lr").doubleValue(), num(m, "warmup_steps").longValue(),
+                num(m, "lr_decay_steps").longValue(), num(m, "weight_decay").doubleValue(),
+                num(m, "grad_clip").doubleValue(), num(m, "eval_every").longValue(), num(m, "eval_batches").intValue(),
+                num(m, "checkpoint_every").longValue(), num(m, "keep_checkpoints").intValue(),
+                str(m, "sample_prompt"), resume, num(m, "seed").longValue(), str(m, "init"), str(m, "sync"), num(m, "progress_seconds").doubleValue(), passed);
+    }
+
+    private static String str(Map<String, Object> m, String key) {
+        return m.get(key) == null ? null : String.valueOf(m.get(key));
+    }
+
+    private static Number num(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        return v instanceof Number n ? n : Double.valueOf(String.valueOf(v));
+    }
+
     /** The effective config, with the command line's option names (the model's in book names). */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -108,6 +160,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         m.put("seed", seed);
         m.put("init", init);
         m.put("sync", sync);
+        m.put("progress_seconds", progressSeconds);
         return m;
     }
 }

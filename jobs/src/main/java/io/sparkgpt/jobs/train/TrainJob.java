@@ -31,13 +31,14 @@ public final class TrainJob {
     private TrainJob() {
     }
 
-    public static TrainResult run(SparkSession spark, TrainConfig config) throws IOException {
+    public static TrainResult run(SparkSession spark, TrainConfig given) throws IOException {
         long started = System.nanoTime();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        CheckpointStore store = new CheckpointStore(given.checkpointDir(), hadoop);
+        TrainConfig config = RunStart.withRecordedSettings(given, store, hadoop);
         DatasetInfo dataset = DatasetInfo.read(config.data(), hadoop);
         dataset.requireFits(config.model());
-        CheckpointStore store = new CheckpointStore(config.checkpointDir(), hadoop);
         int workers = config.workers() > 0 ? config.workers() : jsc.defaultParallelism();
         WindowData train = WindowData.load(spark, dataset.directory(), "train");
         RoundPlan plan = new RoundPlan(train.count(), config.windowsPerRound(workers), config.seed());
@@ -50,8 +51,12 @@ public final class TrainJob {
         MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
         Run run = new Run(config, dataset, store, plan, start, train, workers, totalSteps, trainSample, valSample,
                 metrics, started);
+        LOG.info(Progress.whereToWatch(jsc.sc().uiWebUrl(), metrics.metricsPath().toString()));
+        DriverTraffic traffic = DriverTraffic.listen(jsc.sc());
         try (RoundTrainer trainer = RoundTrainer.of(jsc, start.net(), config, workers, workerTimes)) {
-            return train(trainer, run, new Timings(workerTimes, workers));
+            return train(trainer, run, new Timings(workerTimes, workers, traffic, jsc));
+        } finally {
+            traffic.stop();
         }
     }
 
@@ -71,6 +76,7 @@ public final class TrainJob {
         List<Double> roundLosses = new ArrayList<>();
         String lastCheckpoint = start.checkpoint();
         long windowTokens = (long) run.plan().perRound() * run.dataset().maxLength();
+        RoundProgress progress = new RoundProgress(config.progressSeconds(), totalSteps, state.step());
         long clock = System.nanoTime();
         long tokensSinceClock = 0;
         if (state.step() == 0) { // nanoGPT's step-0 evaluation: the losses before any training
@@ -86,7 +92,7 @@ public final class TrainJob {
             JavaRDD<DataSet> batches = run.windows().round(run.plan().round(round), run.workers(),
                     config.batchSizePerWorker() * config.averagingFrequency(), config.batchSizePerWorker())
                     .persist(StorageLevel.MEMORY_ONLY());
-            double loss = trainer.fit(batches);
+            double loss = timings.traffic.round(timings.jsc, round, () -> trainer.fit(batches));
             batches.unpersist(false);
             timings.fit += System.nanoTime() - t0;
             timings.rounds++;
@@ -98,6 +104,7 @@ public final class TrainJob {
                         loss, state.step(), lastCheckpoint == null ? "none" : lastCheckpoint));
             }
             roundLosses.add(loss);
+            progress.round(state.step(), loss, windowTokens);
             boolean last = state.step() >= totalSteps;
             if (state.step() % config.evalEvery() == 0 || last) {
                 long t1 = System.nanoTime();
@@ -106,6 +113,7 @@ public final class TrainJob {
                         (int) state.step() - 1, 0), run.trainSample().loss(trainer.network()),
                         run.valSample().loss(trainer.network()), tokensSinceClock / seconds);
                 state = best(state, e);
+                progress.clear();
                 evaluations.add(e);
                 metrics.append(e);
                 LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, run.started(),
@@ -135,29 +143,34 @@ public final class TrainJob {
     static final class Timings {
         private final WorkerTimes workerTimes;
         private final int workers;
+        private final DriverTraffic traffic;
+        private final JavaSparkContext jsc;
         long fit;
         long eval;
         long checkpoint;
         long rounds;
 
-        Timings(WorkerTimes workerTimes, int workers) {
+        Timings(WorkerTimes workerTimes, int workers, DriverTraffic traffic, JavaSparkContext jsc) {
             this.workerTimes = workerTimes;
             this.workers = workers;
+            this.traffic = traffic;
+            this.jsc = jsc;
         }
 
         TrainResult.RoundTimes round() {
             double perWorkerRound = 1e9 * Math.max(1, rounds) * workers;
             return new TrainResult.RoundTimes(fit / 1e9 / Math.max(1, rounds), workerTimes.initNanos.value()
-                    / perWorkerRound, workerTimes.computeNanos.value() / perWorkerRound, workerTimes.built.value());
+                    / perWorkerRound, workerTimes.computeNanos.value() / perWorkerRound, workerTimes.built.value(),
+                    traffic.bytes() / Math.max(1, rounds));
         }
 
         String line() {
             TrainResult.RoundTimes r = round();
             return String.format("time: %.2f s a round (%d rounds) = worker setup %.2f s + worker training "
-                    + "%.2f s + %.2f s broadcast, results and averaging (%d worker networks built); %.1f s "
-                    + "evaluating, %.1f s checkpointing", r.fitSeconds(), rounds, r.workerSetupSeconds(),
-                    r.workerTrainingSeconds(), r.syncSeconds(),
-                    r.networksBuilt(), eval / 1e9, checkpoint / 1e9);
+                    + "%.2f s + %.2f s synchronizing (%d worker networks built; the driver received %,d bytes of "
+                    + "task results a round); %.1f s evaluating, %.1f s checkpointing", r.fitSeconds(), rounds,
+                    r.workerSetupSeconds(), r.workerTrainingSeconds(), r.syncSeconds(), r.networksBuilt(),
+                    r.driverBytesPerRound(), eval / 1e9, checkpoint / 1e9);
         }
     }
 

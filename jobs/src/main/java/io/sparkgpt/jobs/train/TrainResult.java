@@ -16,11 +16,12 @@ public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluati
     }
 
     /**
-     * An averaging round's wall time in the driver's fit, and the part of it a worker spent
-     * getting its network ready and training (averaged over rounds and workers).
+     * An averaging round's wall time in the driver's fit, the part of it a worker spent getting
+     * its network ready and training (averaged over rounds and workers), and the task-result
+     * bytes the driver received a round.
      */
     public record RoundTimes(double fitSeconds, double workerSetupSeconds, double workerTrainingSeconds,
-                             long networksBuilt) {
+                             long networksBuilt, long driverBytesPerRound) {
         /** Everything in a round that is not a worker preparing its network or training: the synchronization. */
         public double syncSeconds() {
             return fitSeconds - workerSetupSeconds - workerTrainingSeconds;

@@ -73,4 +73,39 @@ class ShardedAveragingTrainerTest {
             assertEquals(4L * (a.numParams() + a.getUpdater().getStateViewArray().length()), sharded.stateBytes());
         }
     }
+
+    @Test
+    void slicesLostBeforeAveragingAreTrainedAgainToTheSameResult() throws IOException {
+        int[] ids = VerdictBatches.ids();
+        GptConfig model = GptConfig.preset("tiny").withContextLength(32).withDropRate(0.1);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        WorkerTimes times = new WorkerTimes(jsc.sc());
+        ComputationGraph start = GptNetwork.build(model, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+        int[] attempts = new int[1];
+        try (ShardedAveragingTrainer undisturbed = new ShardedAveragingTrainer(jsc, start.clone(),
+                config(model, "params"), 2, times);
+             ShardedAveragingTrainer disturbed = new ShardedAveragingTrainer(jsc, start.clone(),
+                     config(model, "params"), 2, times)) {
+            disturbed.afterTrainStage = round -> {
+                if (round == 2 && attempts[0]++ == 0) { // worker 1's executor "dies" after training round 2
+                    StateLayout layout = disturbed.layout();
+                    assertEquals(2, SparkBlocks.removeLocal(name -> name.equals(layout.slice(round, 0, 0, 1))
+                            || name.equals(layout.slice(round, 1, 0, 1))), "worker 1's two slices");
+                }
+            };
+            for (int round = 0; round < 3; round++) {
+                List<DataSet> minibatches = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    minibatches.add(VerdictBatches.batch(ids, 4 * round + i));
+                }
+                JavaRDD<DataSet> rdd = jsc.parallelize(minibatches, 2);
+                assertEquals(undisturbed.fit(rdd), disturbed.fit(rdd), 1e-7, "loss, round " + round);
+            }
+            assertEquals(2, attempts[0], "round 2 was trained twice");
+            assertArrayEquals(undisturbed.network().params().toFloatVector(),
+                    disturbed.network().params().toFloatVector(), 1e-7f, "parameters");
+            assertArrayEquals(undisturbed.network().getUpdater().getStateViewArray().toFloatVector(),
+                    disturbed.network().getUpdater().getStateViewArray().toFloatVector(), 1e-7f, "Adam's moments");
+        }
+    }
 }

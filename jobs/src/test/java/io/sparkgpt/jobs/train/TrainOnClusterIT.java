@@ -30,13 +30,29 @@ class TrainOnClusterIT {
         List<String> args = new ArrayList<>(List.of("train", "--data", data.toString(), "--checkpoint-dir",
                 ckpt.toString(), "--preset", "tiny", "--max-steps", steps, "--lr-decay-steps", "16",
                 "--batch-size-per-worker", "2", "--averaging-frequency", "2", "--workers", "2", "--eval-every", "4",
-                "--lr", "2e-3", "--json"));
+                "--lr", "2e-3", "--progress-seconds", "0", "--json"));
         args.addAll(List.of(more));
         return args.toArray(String[]::new);
     }
 
+    record Submission(int status, double seconds, String log) {
+    }
+
+    /** scripts/sparkgpt straight at the cluster's master, without the cluster's secret. */
+    private Submission submitWithoutTheSecret(LocalCluster cluster, String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of("bash", Path.of("..", "scripts", "sparkgpt").toAbsolutePath()
+                .toString(), "--master", cluster.masterUrl()));
+        args.addAll(List.of(command));
+        Path log = tmp.resolve("unauthenticated.log");
+        long started = System.nanoTime();
+        Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "finished: " + log);
+        return new Submission(p.exitValue(), (System.nanoTime() - started) / 1e9, Files.readString(log));
+    }
+
     @Test
     void tokenizeTrainCheckpointAndResumeOnATwoWorkerCluster() throws Exception {
+        Submission unauthenticated;
         Path data = tmp.resolve("dataset");
         Path ckpt = tmp.resolve("checkpoints");
         try (LocalCluster cluster = LocalCluster.start(Files.createDirectories(tmp.resolve("state")), 2)) {
@@ -45,6 +61,18 @@ class TrainOnClusterIT {
                     "--max-length", "64", "--stride", "64");
             run(cluster, tmp.resolve("train.log"), train(data, ckpt, "8"));
             run(cluster, tmp.resolve("resume.log"), train(data, ckpt, "16", "--resume"));
+            unauthenticated = submitWithoutTheSecret(cluster, train(data, tmp.resolve("unauthenticated"), "4"));
+        }
+        assertEquals(2, unauthenticated.status(), unauthenticated.log());
+        assertTrue(unauthenticated.seconds() < 20, "refused in " + unauthenticated.seconds() + " s");
+        assertTrue(unauthenticated.log().contains("error: the Spark master at spark://127.0.0.1:17077 requires "
+                + "authentication (spark.authenticate) and this client does not authenticate: submit with "
+                + "scripts/local-cluster submit"), unauthenticated.log());
+        String trained = Files.readString(tmp.resolve("train.log"));
+        assertTrue(trained.contains("watch the run: metrics in "), "where to watch the run");
+        // Rounds between evaluations print a line each (--progress-seconds 0); evaluations at 0, 4, 8.
+        for (int step : List.of(2, 6)) {
+            assertTrue(trained.contains("INFO TrainJob: step " + step + "/8 | round loss "), trained);
         }
         List<String> metrics = Files.readAllLines(ckpt.resolve("metrics.jsonl"));
         List<Long> steps = new ArrayList<>();
