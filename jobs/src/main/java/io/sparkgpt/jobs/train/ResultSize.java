@@ -34,7 +34,7 @@ final class ResultSize {
         if (perWorker > MAX_TASK_RESULT) {
             throw new UserInputException(String.format("a worker's parameters and optimizer state are %.1f GB: "
                     + "--sync dl4j ships them as one Java-serialized task result, unproven beyond 2 GB; use "
-                    + "--sync params (the default), which moves them in 128 MB blocks", perWorker / 1e9));
+                    + "--sync params (the default), which moves them in 32 MB blocks", perWorker / 1e9));
         }
         long needed = perWorker * resultsAtDriver(workers, depth);
         long max = conf.getSizeAsBytes("spark.driver.maxResultSize", "1g");

@@ -51,14 +51,16 @@ final class ShardTransfer {
         CompletableFuture.allOf(copies.toArray(CompletableFuture[]::new)).join();
     }
 
-    /** Stores worker w's state after round r as one slice a shard and chunk, in this JVM's block manager. */
-    static void storeSlices(FlatState state, StateLayout layout, long round, int worker) {
+    /**
+     * Stores worker w's state after round r as one slice a shard and chunk, in this JVM's block
+     * manager. Slices are never replicated: a lost one is recomputed by training its worker's round again.
+     */
+    static void storeSlices(FlatState state, StateLayout layout, long round, int worker, StorageLevel level) {
         for (int n = 0; n < layout.shards(); n++) {
             List<long[]> chunks = layout.chunks(n);
             for (int c = 0; c < chunks.size(); c++) {
-                // Not replicated: a lost slice is recomputed by training its worker's round again.
                 SparkBlocks.put(layout.slice(round, n, c, worker), state.read(chunks.get(c)[0], chunks.get(c)[1]),
-                        StorageLevel.MEMORY_AND_DISK_SER());
+                        level);
             }
         }
     }
@@ -66,11 +68,11 @@ final class ShardTransfer {
     /**
      * Averages shard n of round r over the workers (sum in worker order 0..N-1, then divide by N:
      * what dl4j-spark's averaging computes, and the same on every run) and stores it at
-     * {@code level}. Returns the workers whose slices are lost; nothing is stored then.
+     * {@code level}, a chunk at a time. Returns the workers whose slices are lost; the chunks
+     * averaged before the loss was found are stored, and a rerun stores the same values.
      */
     static Set<Integer> average(StateLayout layout, long round, int shard, int workers, StorageLevel level) {
         List<long[]> chunks = layout.chunks(shard);
-        List<float[]> averaged = new ArrayList<>();
         for (int c = 0; c < chunks.size(); c++) {
             float[] sum = new float[Math.toIntExact(chunks.get(c)[1] - chunks.get(c)[0])];
             Set<Integer> lost = sumSlices(layout, round, shard, c, workers, sum);
@@ -80,11 +82,8 @@ final class ShardTransfer {
             for (int i = 0; i < sum.length; i++) {
                 sum[i] /= workers;
             }
-            averaged.add(sum);
-        }
-        for (int c = 0; c < chunks.size(); c++) {
-            ByteBuffer bytes = ByteBuffer.allocate(4 * averaged.get(c).length).order(ByteOrder.LITTLE_ENDIAN);
-            bytes.asFloatBuffer().put(averaged.get(c));
+            ByteBuffer bytes = ByteBuffer.allocate(4 * sum.length).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.asFloatBuffer().put(sum);
             SparkBlocks.put(layout.averaged(round, shard, c), bytes, level);
         }
         return Set.of();

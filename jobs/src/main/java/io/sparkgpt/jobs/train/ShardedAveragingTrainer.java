@@ -46,6 +46,7 @@ final class ShardedAveragingTrainer implements RoundTrainer {
     private final long seed;
     private final WorkerTimes times;
     private final StateLayout layout;
+    private final StorageLevel sliceLevel;
     private final StorageLevel averagedLevel;
     private final Broadcast<ComputationGraphConfiguration> configuration;
     private long round;
@@ -62,9 +63,14 @@ final class ShardedAveragingTrainer implements RoundTrainer {
         this.seed = config.seed();
         this.times = times;
         this.layout = FlatState.layout(net, UUID.randomUUID().toString().substring(0, 8), workers);
-        // Two copies when there is a second executor to hold one (in local mode there is none).
-        this.averagedLevel = SparkBlocks.hasPeers() ? StorageLevel.MEMORY_AND_DISK_SER_2()
-                : StorageLevel.MEMORY_AND_DISK_SER();
+        // On executors: in memory (spilling to disk), averages in two copies. In local mode the
+        // driver is the only block manager and holds N + 1 copies of the state at a round's end: in
+        // its heap while they take at most half the storage memory, else on disk (the OS page cache),
+        // leaving the heap to the checkpoint's copy of the state.
+        boolean executors = SparkBlocks.hasPeers();
+        boolean inHeap = executors || (workers + 1) * layout.bytes() <= SparkBlocks.storageMemory() / 2;
+        this.sliceLevel = inHeap ? StorageLevel.MEMORY_AND_DISK_SER() : StorageLevel.DISK_ONLY();
+        this.averagedLevel = executors ? StorageLevel.MEMORY_AND_DISK_SER_2() : sliceLevel;
         this.configuration = jsc.broadcast(net.getConfiguration());
         publishStart();
     }
@@ -100,7 +106,7 @@ final class ShardedAveragingTrainer implements RoundTrainer {
                         + "lost " + ATTEMPTS + " times running; executors keep dying (see their logs)");
             }
             for (ShardedStages.WorkerReport r : minibatches.mapPartitionsWithIndex(new ShardedStages.Train(layout,
-                    configuration, round, iteration, epoch, seed, pending, times), true).collect()) {
+                    configuration, round, iteration, epoch, seed, pending, sliceLevel, times), true).collect()) {
                 losses[r.worker()] = r.loss();
             }
             afterTrainStage.accept(round);
@@ -114,6 +120,9 @@ final class ShardedAveragingTrainer implements RoundTrainer {
                         + " training those workers' round again from round {}'s copies", round, pending, round - 1);
             }
         }
+        // Round r is done: its slices and round r - 1's averages are needed no more. Executors sweep
+        // theirs when their next task starts; in local mode the driver is the executor, so now.
+        SparkBlocks.removeLocal(name -> layout.obsoleteAt(round + 1, name));
         net.getConfiguration().setIterationCount((int) iteration + frequency);
         driverCurrent = false;
         double sum = 0;

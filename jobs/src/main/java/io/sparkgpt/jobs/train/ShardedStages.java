@@ -68,11 +68,13 @@ final class ShardedStages {
         private final int epoch;
         private final long seed;
         private final Set<Integer> only;
+        private final StorageLevel sliceLevel;
         private final WorkerTimes times;
 
         Train(StateLayout layout, Broadcast<ComputationGraphConfiguration> configuration, long round, long iteration,
-              int epoch, long seed, Set<Integer> only, WorkerTimes times) {
+              int epoch, long seed, Set<Integer> only, StorageLevel sliceLevel, WorkerTimes times) {
             this.layout = layout;
+            this.sliceLevel = sliceLevel;
             this.configuration = configuration;
             this.round = round;
             this.iteration = iteration;
@@ -109,7 +111,7 @@ final class ShardedStages {
             }
             double loss = net.score();
             long trained = System.nanoTime();
-            ShardTransfer.storeSlices(state, layout, round, worker);
+            ShardTransfer.storeSlices(state, layout, round, worker, sliceLevel);
             WorkerNetworks.giveBack(layout.run(), net);
             times.initNanos.add(built - started);
             times.computeNanos.add(trained - loaded);

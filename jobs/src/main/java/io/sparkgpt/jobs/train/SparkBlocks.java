@@ -91,6 +91,11 @@ final class SparkBlocks {
         blockManager().master().removeBlock(new TestBlockId(name));
     }
 
+    /** The heap this JVM's block manager may fill with blocks (Spark's storage memory, at most). */
+    static long storageMemory() {
+        return SparkEnv.get().memoryManager().maxOnHeapStorageMemory();
+    }
+
     /** Whether this application has executors besides the driver (else nothing can be replicated). */
     static boolean hasPeers() {
         return !blockManager().getPeers(false).isEmpty();

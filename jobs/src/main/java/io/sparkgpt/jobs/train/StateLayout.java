@@ -8,13 +8,13 @@ import java.util.List;
  * How one worker's synchronized state, the flat parameter vector followed by Adam's flat
  * moments (what parameter averaging averages), is cut for the block manager: {@code shards}
  * contiguous shards, one a worker slot (shard n is averaged by task n of the average stage), each
- * cut into chunks of at most {@link #CHUNK_FLOATS} floats, one block each. Chunks stay below
+ * cut into chunks of at most {@link #CHUNK_FLOATS} floats, one block each. Chunks stay well below
  * Spark's spark.network.maxRemoteBlockSizeFetchToMem (200 MB), so fetches stay in memory.
  * The owner of the block names: {@code run} keeps two runs in one application apart.
  */
 record StateLayout(String run, long params, long updater, int shards, int chunkFloats) implements Serializable {
-    /** 128 MB blocks. */
-    static final int CHUNK_FLOATS = 32 << 20;
+    /** 32 MB blocks: few enough to count little, small enough that a task holds only a few at once. */
+    static final int CHUNK_FLOATS = 8 << 20;
     private static final String PREFIX = "sparkgpt-";
 
     StateLayout {

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A model whose synchronized state is over 2 GB a worker (180 M parameters: GPT-2-small-sized
  * embeddings over an 81,920-entry vocabulary, one block of width 1024) trains on two local
- * workers with --sync params, its state moving in 128 MB blocks; --sync dl4j refuses it, naming
+ * workers with --sync params, its state moving in 32 MB blocks; --sync dl4j refuses it, naming
  * the fix. Run through scripts/sparkgpt, in its own JVM with room for three such networks.
  */
 class LargeStateIT {

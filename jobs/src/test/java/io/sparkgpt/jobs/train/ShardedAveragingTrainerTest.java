@@ -37,30 +37,36 @@ class ShardedAveragingTrainerTest {
         LocalSpark.stop(spark);
     }
 
-    private static TrainConfig config(GptConfig model, String sync) {
-        return new TrainConfig("unused", "unused", model, 6, 0, 4, 2, 2, 0, 2, 1e-3, 1e-4, 0, 6,
+    private static final GptConfig MODEL = GptConfig.preset("tiny").withContextLength(32).withDropRate(0.1);
+
+    private static TrainConfig config(String sync) {
+        return new TrainConfig("unused", "unused", MODEL, 6, 0, 4, 2, 2, 0, 2, 1e-3, 1e-4, 0, 6,
                 0.1, 1.0, 2, 1, 2, 1, "", false, 11, "gpt2", sync);
+    }
+
+    /** Round r: 2 workers x 2 minibatches of the book's text. */
+    private static JavaRDD<DataSet> round(JavaSparkContext jsc, int[] ids, int r) {
+        List<DataSet> minibatches = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            minibatches.add(VerdictBatches.batch(ids, 4 * r + i));
+        }
+        return jsc.parallelize(minibatches, 2);
     }
 
     @Test
     void threeRoundsOnTwoWorkersEqualDl4jSparkParameterAveraging() throws IOException {
         int[] ids = VerdictBatches.ids();
-        GptConfig model = GptConfig.preset("tiny").withContextLength(32).withDropRate(0.1);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         WorkerTimes times = new WorkerTimes(jsc.sc());
-        ComputationGraph start = GptNetwork.build(model, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
-        try (RoundTrainer dl4j = RoundTrainer.of(jsc, start.clone(), config(model, "dl4j"), 2, times);
-             RoundTrainer sharded = RoundTrainer.of(jsc, start.clone(), config(model, "params"), 2, times)) {
+        ComputationGraph start = GptNetwork.build(MODEL, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+        try (RoundTrainer dl4j = RoundTrainer.of(jsc, start.clone(), config("dl4j"), 2, times);
+             RoundTrainer sharded = RoundTrainer.of(jsc, start.clone(), config("params"), 2, times)) {
             assertEquals(AveragingTrainer.class, dl4j.getClass());
             assertEquals(ShardedAveragingTrainer.class, sharded.getClass());
-            for (int round = 0; round < 3; round++) { // 2 workers x 2 minibatches a round
-                List<DataSet> minibatches = new ArrayList<>();
-                for (int i = 0; i < 4; i++) {
-                    minibatches.add(VerdictBatches.batch(ids, 4 * round + i));
-                }
-                JavaRDD<DataSet> rdd = jsc.parallelize(minibatches, 2);
+            for (int r = 0; r < 3; r++) {
+                JavaRDD<DataSet> rdd = round(jsc, ids, r);
                 double expected = dl4j.fit(rdd);
-                assertEquals(expected, sharded.fit(rdd), 1e-6, "the workers' mean loss, round " + round);
+                assertEquals(expected, sharded.fit(rdd), 1e-6, "the workers' mean loss, round " + r);
             }
             ComputationGraph a = dl4j.network();
             ComputationGraph b = sharded.network();
@@ -77,15 +83,14 @@ class ShardedAveragingTrainerTest {
     @Test
     void slicesLostBeforeAveragingAreTrainedAgainToTheSameResult() throws IOException {
         int[] ids = VerdictBatches.ids();
-        GptConfig model = GptConfig.preset("tiny").withContextLength(32).withDropRate(0.1);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         WorkerTimes times = new WorkerTimes(jsc.sc());
-        ComputationGraph start = GptNetwork.build(model, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+        ComputationGraph start = GptNetwork.build(MODEL, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
         int[] attempts = new int[1];
         try (ShardedAveragingTrainer undisturbed = new ShardedAveragingTrainer(jsc, start.clone(),
-                config(model, "params"), 2, times);
+                config("params"), 2, times);
              ShardedAveragingTrainer disturbed = new ShardedAveragingTrainer(jsc, start.clone(),
-                     config(model, "params"), 2, times)) {
+                     config("params"), 2, times)) {
             disturbed.afterTrainStage = round -> {
                 if (round == 2 && attempts[0]++ == 0) { // worker 1's executor "dies" after training round 2
                     StateLayout layout = disturbed.layout();
@@ -93,13 +98,9 @@ class ShardedAveragingTrainerTest {
                             || name.equals(layout.slice(round, 1, 0, 1))), "worker 1's two slices");
                 }
             };
-            for (int round = 0; round < 3; round++) {
-                List<DataSet> minibatches = new ArrayList<>();
-                for (int i = 0; i < 4; i++) {
-                    minibatches.add(VerdictBatches.batch(ids, 4 * round + i));
-                }
-                JavaRDD<DataSet> rdd = jsc.parallelize(minibatches, 2);
-                assertEquals(undisturbed.fit(rdd), disturbed.fit(rdd), 1e-7, "loss, round " + round);
+            for (int r = 0; r < 3; r++) {
+                JavaRDD<DataSet> rdd = round(jsc, ids, r);
+                assertEquals(undisturbed.fit(rdd), disturbed.fit(rdd), 1e-7, "loss, round " + r);
             }
             assertEquals(2, attempts[0], "round 2 was trained twice");
             assertArrayEquals(undisturbed.network().params().toFloatVector(),
