@@ -13,6 +13,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * The three moves of sharded averaging, on the block manager: a network loads every averaged
@@ -22,13 +23,19 @@ import java.util.concurrent.Executors;
  */
 final class ShardTransfer {
     static final int IN_FLIGHT = 4;
-    private static final ExecutorService FETCHERS = Executors.newFixedThreadPool(IN_FLIGHT, r -> {
-        Thread t = new Thread(r, "sparkgpt-shard-fetch");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ExecutorService FETCHERS = Executors.newFixedThreadPool(IN_FLIGHT, daemon("fetch"));
+    /** One thread storing averaged chunks (and replicating them) while the next chunk is summed. */
+    private static final ExecutorService PUTTER = Executors.newSingleThreadExecutor(daemon("put"));
 
     private ShardTransfer() {
+    }
+
+    private static ThreadFactory daemon(String what) {
+        return r -> {
+            Thread t = new Thread(r, "sparkgpt-shard-" + what);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** Writes round r's averaged state, every shard and chunk, into {@code state}. */
@@ -68,47 +75,86 @@ final class ShardTransfer {
     /**
      * Averages shard n of round r over the workers (sum in worker order 0..N-1, then divide by N:
      * what dl4j-spark's averaging computes, and the same on every run) and stores it at
-     * {@code level}, a chunk at a time. Returns the workers whose slices are lost; the chunks
-     * averaged before the loss was found are stored, and a rerun stores the same values.
+     * {@code level}, a chunk at a time. Slices are fetched {@link #IN_FLIGHT} ahead, across
+     * chunks, and a chunk's average is stored (and replicated) while the next one is summed.
+     * Returns the workers whose slices are lost; chunks averaged before the loss was found are
+     * stored, and a rerun stores the same values.
      */
     static Set<Integer> average(StateLayout layout, long round, int shard, int workers, StorageLevel level) {
         List<long[]> chunks = layout.chunks(shard);
-        for (int c = 0; c < chunks.size(); c++) {
-            float[] sum = new float[Math.toIntExact(chunks.get(c)[1] - chunks.get(c)[0])];
-            Set<Integer> lost = sumSlices(layout, round, shard, c, workers, sum);
-            if (!lost.isEmpty()) {
-                return lost;
-            }
-            for (int i = 0; i < sum.length; i++) {
-                sum[i] /= workers;
-            }
-            ByteBuffer bytes = ByteBuffer.allocate(4 * sum.length).order(ByteOrder.LITTLE_ENDIAN);
-            bytes.asFloatBuffer().put(sum);
-            SparkBlocks.put(layout.averaged(round, shard, c), bytes, level);
-        }
-        return Set.of();
-    }
-
-    private static Set<Integer> sumSlices(StateLayout layout, long round, int shard, int chunk, int workers,
-                                          float[] sum) {
+        SliceFetches fetches = new SliceFetches(layout, round, shard, workers);
+        Deque<CompletableFuture<Void>> puts = new ArrayDeque<>();
         Set<Integer> lost = new TreeSet<>();
-        Deque<CompletableFuture<float[]>> window = new ArrayDeque<>();
-        int next = 0;
-        for (int w = 0; w < workers; w++) {
-            while (next < workers && window.size() < IN_FLIGHT) {
-                String name = layout.slice(round, shard, chunk, next++);
-                window.add(CompletableFuture.supplyAsync(() -> floats(name, sum.length), FETCHERS));
-            }
-            float[] slice = window.poll().join();
-            if (slice == null) {
-                lost.add(w);
-            } else {
-                for (int i = 0; i < sum.length; i++) {
-                    sum[i] += slice[i];
+        try {
+            for (int c = 0; c < chunks.size() && lost.isEmpty(); c++) {
+                float[] sum = null;
+                for (int w = 0; w < workers; w++) {
+                    float[] slice = fetches.next();
+                    if (slice == null) {
+                        lost.add(w);
+                    } else if (sum == null) {
+                        sum = slice; // 0 + a is a: the sum starts as the first slice
+                    } else {
+                        for (int i = 0; i < sum.length; i++) {
+                            sum[i] += slice[i];
+                        }
+                    }
+                }
+                if (lost.isEmpty()) {
+                    while (puts.size() >= 2) {
+                        puts.poll().join();
+                    }
+                    puts.add(storeAverage(layout.averaged(round, shard, c), sum, workers, level));
                 }
             }
+        } finally {
+            fetches.drain();
+            puts.forEach(CompletableFuture::join);
         }
         return lost;
+    }
+
+    private static CompletableFuture<Void> storeAverage(String name, float[] sum, int workers, StorageLevel level) {
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] /= workers;
+        }
+        ByteBuffer bytes = ByteBuffer.allocate(4 * sum.length).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(sum);
+        return CompletableFuture.runAsync(() -> SparkBlocks.put(name, bytes, level), PUTTER);
+    }
+
+    /** Shard n's slices in (chunk, worker) order, fetched a few ahead; null for a lost one. */
+    private static final class SliceFetches {
+        private final StateLayout layout;
+        private final long round;
+        private final int shard;
+        private final int workers;
+        private final int total;
+        private final Deque<CompletableFuture<float[]>> window = new ArrayDeque<>();
+        private int requested;
+
+        SliceFetches(StateLayout layout, long round, int shard, int workers) {
+            this.layout = layout;
+            this.round = round;
+            this.shard = shard;
+            this.workers = workers;
+            this.total = layout.chunks(shard).size() * workers;
+        }
+
+        float[] next() {
+            while (requested < total && window.size() < IN_FLIGHT) {
+                long[] chunk = layout.chunks(shard).get(requested / workers);
+                String name = layout.slice(round, shard, requested / workers, requested % workers);
+                int length = Math.toIntExact(chunk[1] - chunk[0]);
+                window.add(CompletableFuture.supplyAsync(() -> floats(name, length), FETCHERS));
+                requested++;
+            }
+            return window.poll().join();
+        }
+
+        void drain() {
+            window.forEach(f -> f.exceptionally(e -> null).join());
+        }
     }
 
     private static float[] floats(String name, int length) {
