@@ -142,15 +142,19 @@ public final class TrainCommand implements Callable<Integer> {
         m.put("seconds", r.seconds());
         m.put("sync", r.sync());
         m.put("state_bytes", r.stateBytes());
-        TrainResult.RoundTimes t = r.roundTimes();
-        Map<String, Object> timing = new LinkedHashMap<>(); // seconds a round, averaged over the run's rounds
+        m.put("timing", timing(r.roundTimes())); // seconds a round, averaged over the run's rounds
+        m.put("timing_after_first_round", r.afterFirstRound() == null ? null : timing(r.afterFirstRound()));
+        m.put("driver_bytes_per_round", r.roundTimes().driverBytesPerRound());
+        return m;
+    }
+
+    private static Map<String, Object> timing(TrainResult.RoundTimes t) {
+        Map<String, Object> timing = new LinkedHashMap<>();
         timing.put("round_s", t.fitSeconds());
         timing.put("setup_s", t.workerSetupSeconds());
         timing.put("train_s", t.workerTrainingSeconds());
         timing.put("sync_s", t.syncSeconds());
-        m.put("timing", timing);
-        m.put("driver_bytes_per_round", t.driverBytesPerRound());
-        return m;
+        return timing;
     }
 
     static String summary(TrainResult r) {

@@ -54,7 +54,7 @@ public final class TrainJob {
         LOG.info(Progress.whereToWatch(jsc.sc().uiWebUrl(), metrics.metricsPath().toString()));
         DriverTraffic traffic = DriverTraffic.listen(jsc.sc());
         try (RoundTrainer trainer = RoundTrainer.of(jsc, start.net(), config, workers, workerTimes)) {
-            return train(trainer, run, new Timings(workerTimes, workers, traffic, jsc));
+            return train(trainer, run, new RoundTimings(workerTimes, workers, traffic, jsc));
         } finally {
             traffic.stop();
         }
@@ -66,7 +66,7 @@ public final class TrainJob {
                        EvalSample valSample, MetricsLog metrics, long started) {
     }
 
-    private static TrainResult train(RoundTrainer trainer, Run run, Timings timings) throws IOException {
+    private static TrainResult train(RoundTrainer trainer, Run run, RoundTimings timings) throws IOException {
         TrainConfig config = run.config();
         RunStart start = run.start();
         long totalSteps = run.totalSteps();
@@ -92,10 +92,9 @@ public final class TrainJob {
             JavaRDD<DataSet> batches = run.windows().round(run.plan().round(round), run.workers(),
                     config.batchSizePerWorker() * config.averagingFrequency(), config.batchSizePerWorker())
                     .persist(StorageLevel.MEMORY_ONLY());
-            double loss = timings.traffic.round(timings.jsc, round, () -> trainer.fit(batches));
+            double loss = timings.traffic().round(timings.jsc(), round, () -> trainer.fit(batches));
             batches.unpersist(false);
-            timings.fit += System.nanoTime() - t0;
-            timings.rounds++;
+            timings.roundDone(System.nanoTime() - t0);
             state = advance(state, config, run.plan(), round, windowTokens);
             tokensSinceClock += windowTokens;
             if (!Double.isFinite(loss)) {
@@ -136,42 +135,7 @@ public final class TrainJob {
         }
         return new TrainResult(state.step(), state.tokensSeen(), evaluations, roundLosses, lastCheckpoint,
                 metrics.metricsPath().toString(), metrics.curvePath().toString(), (System.nanoTime() - run.started()) / 1e9,
-                timings.round(), config.sync(), trainer.stateBytes());
-    }
-
-    /** Where the time went since the run started, on the driver and (summed over) the workers. */
-    static final class Timings {
-        private final WorkerTimes workerTimes;
-        private final int workers;
-        private final DriverTraffic traffic;
-        private final JavaSparkContext jsc;
-        long fit;
-        long eval;
-        long checkpoint;
-        long rounds;
-
-        Timings(WorkerTimes workerTimes, int workers, DriverTraffic traffic, JavaSparkContext jsc) {
-            this.workerTimes = workerTimes;
-            this.workers = workers;
-            this.traffic = traffic;
-            this.jsc = jsc;
-        }
-
-        TrainResult.RoundTimes round() {
-            double perWorkerRound = 1e9 * Math.max(1, rounds) * workers;
-            return new TrainResult.RoundTimes(fit / 1e9 / Math.max(1, rounds), workerTimes.initNanos.value()
-                    / perWorkerRound, workerTimes.computeNanos.value() / perWorkerRound, workerTimes.built.value(),
-                    traffic.bytes() / Math.max(1, rounds));
-        }
-
-        String line() {
-            TrainResult.RoundTimes r = round();
-            return String.format("time: %.2f s a round (%d rounds) = worker setup %.2f s + worker training "
-                    + "%.2f s + %.2f s synchronizing (%d worker networks built; the driver received %,d bytes of "
-                    + "task results a round); %.1f s evaluating, %.1f s checkpointing", r.fitSeconds(), rounds,
-                    r.workerSetupSeconds(), r.workerTrainingSeconds(), r.syncSeconds(), r.networksBuilt(),
-                    r.driverBytesPerRound(), eval / 1e9, checkpoint / 1e9);
-        }
+                timings.round(), timings.afterFirstRound(), config.sync(), trainer.stateBytes());
     }
 
     private static TrainingState advance(TrainingState s, TrainConfig c, RoundPlan plan, long round, long tokens) {

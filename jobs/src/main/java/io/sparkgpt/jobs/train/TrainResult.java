@@ -5,7 +5,7 @@ import java.util.List;
 /** What a train run did: steps, tokens, the losses of each evaluation, and where things are. */
 public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluations, List<Double> roundLosses,
                           String lastCheckpoint, String metricsFile, String lossCurve, double seconds,
-                          RoundTimes roundTimes, String sync, long stateBytes) {
+                          RoundTimes roundTimes, RoundTimes afterFirstRound, String sync, long stateBytes) {
 
     /** One evaluation: step, tokens seen, learning rate, train and validation loss. */
     public record Evaluation(long step, long tokensSeen, double lr, double trainLoss, double valLoss,

@@ -37,9 +37,11 @@ class ResultSizeTest {
     }
 
     @Test
-    void aModelWhoseStateExceedsOneTaskResultIsRefused() {
+    void aStateOverTwoGigabytesIsRefusedForDl4jNamingSyncParams() {
         UserInputException e = assertThrows(UserInputException.class,
                 () -> ResultSize.require(new SparkConf(false), 3L * 354_823_168, 4, 2, 2));
-        assertTrue(e.getMessage().contains("over the 2 GB a Spark task result can hold"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("a worker's parameters and optimizer state are 4.3 GB: --sync dl4j"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("use --sync params"), e.getMessage());
     }
 }

@@ -74,6 +74,22 @@ class TrainJobTest {
         assertTrue(Files.size(checkpoints.resolve("loss.png")) > 1000, "the loss curve PNG");
         assertTrue(r.lastCheckpoint().endsWith("step-00000024"), r.lastCheckpoint());
         assertEquals(2, r.roundTimes().networksBuilt(), "each worker builds its network once, not every round");
+        assertJsonReportsTheSynchronization(r);
+    }
+
+    /** The keys the benchmarks read: sync, state_bytes, timing (sync_s is the rest of a round). */
+    private static void assertJsonReportsTheSynchronization(TrainResult r) {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(TrainCommand.toJson(r));
+        assertEquals("params", json.get("sync").asText());
+        assertEquals(r.stateBytes(), json.get("state_bytes").asLong());
+        assertTrue(r.stateBytes() > 12L * 6_000_000, "tiny's 6.5 M parameters and Adam's two moments");
+        for (String timing : List.of("timing", "timing_after_first_round")) {
+            var t = json.get(timing);
+            assertEquals(t.get("round_s").asDouble() - t.get("setup_s").asDouble() - t.get("train_s").asDouble(),
+                    t.get("sync_s").asDouble(), 1e-9, timing);
+            assertTrue(t.get("train_s").asDouble() > 0 && t.get("sync_s").asDouble() > 0, t.toString());
+        }
+        assertTrue(json.get("driver_bytes_per_round").asLong() < 64 * 1024, "losses, not the state: " + json);
     }
 
     @Test
