@@ -29,7 +29,7 @@ final class FlatState {
     static StateLayout layout(ComputationGraph net, String run, int shards) {
         INDArray state = net.getUpdater().getStateViewArray();
         return new StateLayout(run, net.params().length(), state == null ? 0 : state.length(), shards,
-                StateLayout.CHUNK_FLOATS);
+                StateLayout.chunkFloats(shards));
     }
 
     private static FloatBuffer floats(INDArray a) {
@@ -43,9 +43,9 @@ final class FlatState {
         return a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
-    /** A new little-endian buffer holding floats [from, to). */
+    /** A new little-endian buffer (outside the Java heap) holding floats [from, to). */
     ByteBuffer read(long from, long to) {
-        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(4 * (to - from))).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = ByteBuffer.allocateDirect(Math.toIntExact(4 * (to - from))).order(ByteOrder.LITTLE_ENDIAN);
         FloatBuffer out = bytes.asFloatBuffer();
         long p = params.capacity();
         if (from < p) {

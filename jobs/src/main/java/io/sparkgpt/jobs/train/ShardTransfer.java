@@ -4,58 +4,63 @@ import org.apache.spark.storage.StorageLevel;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 
 /**
- * The three moves of sharded averaging, on the block manager: a network loads every averaged
- * shard (all-gather), a worker stores its state as slices, the owner of shard n averages the
- * workers' slices n (reduce-scatter). Fetches run a few at a time (BigDL does the same) so the
- * network and the copies overlap; at most {@link #IN_FLIGHT} blocks are held at once.
+ * The moves of sharded averaging, on the block manager: a worker stores its state as slices,
+ * the owner of shard n averages the workers' slices n (reduce-scatter), every executor copies
+ * every averaged shard (all-gather), a network loads them. Blocks live outside the Java heap
+ * (direct buffers): tens of 32 MB heap arrays a round would keep G1 marking the heap without end.
  */
 final class ShardTransfer {
-    static final int IN_FLIGHT = 4;
-    private static final ExecutorService FETCHERS = Executors.newFixedThreadPool(IN_FLIGHT, daemon("fetch"));
-    /** One thread storing averaged chunks (and replicating them) while the next chunk is summed. */
-    private static final ExecutorService PUTTER = Executors.newSingleThreadExecutor(daemon("put"));
+    /** One thread storing averaged chunks (and their copies) while the next chunk is summed or fetched. */
+    private static final ExecutorService PUTTER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sparkgpt-shard-put");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Sum buffers kept for the JVM's life: allocated once, never garbage. */
+    private static final ConcurrentLinkedQueue<float[]> SCRATCH = new ConcurrentLinkedQueue<>();
+    private static final int ATTEMPTS = 3;
 
     private ShardTransfer() {
     }
 
-    private static ThreadFactory daemon(String what) {
-        return r -> {
-            Thread t = new Thread(r, "sparkgpt-shard-" + what);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
     /** Writes round r's averaged state, every shard and chunk, into {@code state}. */
     static void loadAveraged(FlatState state, StateLayout layout, long round) {
-        List<CompletableFuture<Void>> copies = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
         for (int n = 0; n < layout.shards(); n++) {
             List<long[]> chunks = layout.chunks(n);
             for (int c = 0; c < chunks.size(); c++) {
-                String name = layout.averaged(round, n, c);
-                long from = chunks.get(c)[0];
-                copies.add(CompletableFuture.runAsync(() -> {
-                    if (!SparkBlocks.read(name, bytes -> state.write(from, bytes))) {
-                        throw new IllegalStateException("block " + name + " (round " + round + "'s averaged state) "
-                                + "is on no live executor: both copies were lost; resume the run from its last "
-                                + "checkpoint (--resume)");
-                    }
-                }, FETCHERS));
+                names.add(layout.averaged(round, n, c));
+                starts.add(chunks.get(c)[0]);
             }
         }
-        CompletableFuture.allOf(copies.toArray(CompletableFuture[]::new)).join();
+        // A copy may vanish with its executor mid-fetch; the master then knows the others.
+        for (int attempt = 1; !names.isEmpty(); attempt++) {
+            List<String> wanted = names;
+            List<Long> from = starts;
+            Set<Integer> missing = SparkBlocks.readAll(wanted, (i, bytes) -> state.write(from.get(i), bytes)).join();
+            if (!missing.isEmpty() && attempt == ATTEMPTS) {
+                throw new IllegalStateException("block " + wanted.get(missing.iterator().next()) + " (round " + round
+                        + "'s averaged state) is on no live executor: every copy was lost; resume the run from its "
+                        + "last checkpoint (--resume)");
+            }
+            names = new ArrayList<>();
+            starts = new ArrayList<>();
+            for (int i : missing) {
+                names.add(wanted.get(i));
+                starts.add(from.get(i));
+            }
+        }
     }
 
     /**
@@ -75,92 +80,124 @@ final class ShardTransfer {
     /**
      * Averages shard n of round r over the workers (sum in worker order 0..N-1, then divide by N:
      * what dl4j-spark's averaging computes, and the same on every run) and stores it at
-     * {@code level}, a chunk at a time. Slices are fetched {@link #IN_FLIGHT} ahead, across
-     * chunks, and a chunk's average is stored (and replicated) while the next one is summed.
-     * Returns the workers whose slices are lost; chunks averaged before the loss was found are
-     * stored, and a rerun stores the same values.
+     * {@code level}, a chunk at a time: chunk c + 1's slices are fetched while chunk c is summed,
+     * and a chunk's average is stored while the next is summed. Returns the workers whose slices
+     * are lost; chunks averaged before the loss was found are stored, and a rerun stores the same values.
      */
     static Set<Integer> average(StateLayout layout, long round, int shard, int workers, StorageLevel level) {
         List<long[]> chunks = layout.chunks(shard);
-        SliceFetches fetches = new SliceFetches(layout, round, shard, workers);
-        Deque<CompletableFuture<Void>> puts = new ArrayDeque<>();
+        float[][][] slices = {borrow(layout, workers), borrow(layout, workers)};
         Set<Integer> lost = new TreeSet<>();
+        CompletableFuture<Void> stored = CompletableFuture.completedFuture(null);
+        CompletableFuture<Set<Integer>> next = null;
         try {
-            for (int c = 0; c < chunks.size() && lost.isEmpty(); c++) {
-                float[] sum = null;
-                for (int w = 0; w < workers; w++) {
-                    float[] slice = fetches.next();
-                    if (slice == null) {
-                        lost.add(w);
-                    } else if (sum == null) {
-                        sum = slice; // 0 + a is a: the sum starts as the first slice
-                    } else {
-                        for (int i = 0; i < sum.length; i++) {
-                            sum[i] += slice[i];
-                        }
-                    }
+            next = fetchSlices(layout, round, shard, 0, workers, slices[0]);
+            for (int c = 0; c < chunks.size(); c++) {
+                Set<Integer> missing = next.join();
+                next = c + 1 < chunks.size() ? fetchSlices(layout, round, shard, c + 1, workers, slices[(c + 1) % 2])
+                        : null;
+                if (!missing.isEmpty()) {
+                    lost.addAll(missing);
+                    break;
                 }
-                if (lost.isEmpty()) {
-                    while (puts.size() >= 2) {
-                        puts.poll().join();
-                    }
-                    puts.add(storeAverage(layout.averaged(round, shard, c), sum, workers, level));
+                float[][] chunk = slices[c % 2];
+                int length = Math.toIntExact(chunks.get(c)[1] - chunks.get(c)[0]);
+                for (int w = 1; w < workers; w++) {
+                    add(chunk[0], chunk[w], length);
                 }
+                ByteBuffer average = mean(chunk[0], length, workers);
+                stored.join();
+                String name = layout.averaged(round, shard, c);
+                stored = CompletableFuture.runAsync(() -> SparkBlocks.put(name, average, level), PUTTER);
             }
         } finally {
-            fetches.drain();
-            puts.forEach(CompletableFuture::join);
+            // No fetch may still write into the buffers once they are given back.
+            if (next != null) {
+                next.exceptionally(e -> null).join();
+            }
+            stored.join();
+            giveBack(slices);
         }
         return lost;
     }
 
-    private static CompletableFuture<Void> storeAverage(String name, float[] sum, int workers, StorageLevel level) {
-        for (int i = 0; i < sum.length; i++) {
+    /**
+     * Copies into this JVM's block manager every averaged chunk of round r that it does not hold
+     * (the all-gather): a round ends with every averaged shard on every executor, so one lost
+     * executor loses no state and the next round's networks load from their own executor.
+     * Returns false if a chunk is on no live executor (its only copy was lost before it was copied);
+     * this executor's copies of round r - 1 are then kept, for the round to be trained again.
+     */
+    static boolean gather(StateLayout layout, long round, StorageLevel level) {
+        List<String> names = new ArrayList<>();
+        for (int n = 0; n < layout.shards(); n++) {
+            for (int c = 0; c < layout.chunks(n).size(); c++) {
+                if (!SparkBlocks.holds(layout.averaged(round, n, c))) {
+                    names.add(layout.averaged(round, n, c));
+                }
+            }
+        }
+        boolean[] located = SparkBlocks.located(names);
+        for (boolean found : located) {
+            if (!found) {
+                return false;
+            }
+        }
+        // Round r is averaged: its slices and round r - 1's averages (this executor's copies) can
+        // go before round r's copies come in, so that at most two states are held at once.
+        SparkBlocks.removeLocal(name -> layout.obsoleteAt(round + 1, name));
+        List<CompletableFuture<Void>> puts = new ArrayList<>();
+        Set<Integer> missing = SparkBlocks.readAll(names, (i, bytes) -> {
+            ByteBuffer copy = ByteBuffer.allocateDirect(bytes.remaining()).put(bytes.duplicate()).flip();
+            synchronized (puts) {
+                puts.add(CompletableFuture.runAsync(() -> SparkBlocks.put(names.get(i), copy, level), PUTTER));
+            }
+        }).join();
+        synchronized (puts) {
+            puts.forEach(CompletableFuture::join);
+        }
+        return missing.isEmpty();
+    }
+
+    private static CompletableFuture<Set<Integer>> fetchSlices(StateLayout layout, long round, int shard, int chunk,
+                                                               int workers, float[][] into) {
+        List<String> names = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            names.add(layout.slice(round, shard, chunk, w));
+        }
+        return SparkBlocks.readAll(names, (w, bytes) ->
+                bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(into[w], 0, bytes.remaining() / 4));
+    }
+
+    private static void add(float[] sum, float[] slice, int length) {
+        for (int i = 0; i < length; i++) {
+            sum[i] += slice[i];
+        }
+    }
+
+    private static ByteBuffer mean(float[] sum, int length, int workers) {
+        for (int i = 0; i < length; i++) {
             sum[i] /= workers;
         }
-        ByteBuffer bytes = ByteBuffer.allocate(4 * sum.length).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(sum);
-        return CompletableFuture.runAsync(() -> SparkBlocks.put(name, bytes, level), PUTTER);
+        ByteBuffer bytes = ByteBuffer.allocateDirect(4 * length).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(sum, 0, length);
+        return bytes;
     }
 
-    /** Shard n's slices in (chunk, worker) order, fetched a few ahead; null for a lost one. */
-    private static final class SliceFetches {
-        private final StateLayout layout;
-        private final long round;
-        private final int shard;
-        private final int workers;
-        private final int total;
-        private final Deque<CompletableFuture<float[]>> window = new ArrayDeque<>();
-        private int requested;
-
-        SliceFetches(StateLayout layout, long round, int shard, int workers) {
-            this.layout = layout;
-            this.round = round;
-            this.shard = shard;
-            this.workers = workers;
-            this.total = layout.chunks(shard).size() * workers;
+    private static float[][] borrow(StateLayout layout, int workers) {
+        float[][] out = new float[workers][];
+        for (int w = 0; w < workers; w++) {
+            float[] scratch = SCRATCH.poll();
+            out[w] = scratch != null && scratch.length == layout.chunkFloats() ? scratch : new float[layout.chunkFloats()];
         }
+        return out;
+    }
 
-        float[] next() {
-            while (requested < total && window.size() < IN_FLIGHT) {
-                long[] chunk = layout.chunks(shard).get(requested / workers);
-                String name = layout.slice(round, shard, requested / workers, requested % workers);
-                int length = Math.toIntExact(chunk[1] - chunk[0]);
-                window.add(CompletableFuture.supplyAsync(() -> floats(name, length), FETCHERS));
-                requested++;
+    private static void giveBack(float[][][] sets) {
+        for (float[][] set : sets) {
+            for (float[] scratch : set) {
+                SCRATCH.add(scratch);
             }
-            return window.poll().join();
         }
-
-        void drain() {
-            window.forEach(f -> f.exceptionally(e -> null).join());
-        }
-    }
-
-    private static float[] floats(String name, int length) {
-        float[] out = new float[length];
-        boolean found = SparkBlocks.read(name, bytes -> bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN)
-                .asFloatBuffer().get(out));
-        return found ? out : null;
     }
 }

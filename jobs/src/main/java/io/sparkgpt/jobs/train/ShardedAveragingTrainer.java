@@ -19,22 +19,26 @@ import java.util.stream.IntStream;
 
 /**
  * Parameter averaging (the same math as dl4j-spark's) with the state sharded over Spark's block
- * managers, never through the driver: BigDL's AllReduceParameter pattern. A round is two Spark
+ * managers, never through the driver: BigDL's AllReduceParameter pattern. A round is three Spark
  * jobs. Train: task w loads round r - 1's averaged shards into the network its executor kept,
  * trains its minibatches and stores its state as N slices in its own block manager. Average:
- * task n fetches slice n of every worker, sums in worker order, divides by N, and stores averaged
- * shard n replicated on two executors. Each executor sends and receives about 2 (N - 1) / N of
- * the state a round, the allreduce bound; the driver receives only the workers' losses, and
- * reads the averaged state when it evaluates or checkpoints.
+ * task n fetches slice n of every worker, sums in worker order, divides by N and stores averaged
+ * shard n (the reduce-scatter). Gather: N tasks, which Spark spreads over the executors, copy
+ * every averaged shard into their executor (the all-gather), so the round ends with every shard
+ * on every executor and the next round loads locally. Each executor sends and receives about
+ * 2 (N - 1) / N of the state a round, the allreduce bound; the driver receives only the workers'
+ * losses, and reads the averaged state when it evaluates or checkpoints.
  * <p>
  * Not a dl4j-spark TrainingMaster: {@code SparkComputationGraph.fit} promises that the driver's
  * network holds the result after every fit, which means receiving the whole state every round:
  * the very cost this class removes.
  * <p>
- * Faults: a train or average task that dies is rerun by Spark from blocks that survive it
- * (averaged shards have two copies). Slices lost with their executor after their train task
+ * Faults: a task that dies is rerun by Spark from blocks that survive it (averaged shards have a
+ * copy on every executor once gathered). Slices lost with their executor after their train task
  * finished are found missing by the average stage; those workers' rounds are trained again from
- * round r - 1's copies, which gives the same slices, so the run's numbers do not change.
+ * round r - 1's copies, which gives the same slices, so the run's numbers do not change. An
+ * averaged shard lost before it was gathered (its only copy was on the lost executor) makes the
+ * whole round train again, from round r - 1's copies.
  */
 final class ShardedAveragingTrainer implements RoundTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedAveragingTrainer.class);
@@ -47,7 +51,6 @@ final class ShardedAveragingTrainer implements RoundTrainer {
     private final WorkerTimes times;
     private final StateLayout layout;
     private final StorageLevel sliceLevel;
-    private final StorageLevel averagedLevel;
     private final Broadcast<ComputationGraphConfiguration> configuration;
     private long round;
     private boolean driverCurrent = true;
@@ -63,14 +66,13 @@ final class ShardedAveragingTrainer implements RoundTrainer {
         this.seed = config.seed();
         this.times = times;
         this.layout = FlatState.layout(net, UUID.randomUUID().toString().substring(0, 8), workers);
-        // On executors: in memory (spilling to disk), averages in two copies. In local mode the
+        // On executors: in memory (spilling to disk), averages copied to every executor. In local mode the
         // driver is the only block manager and holds N + 1 copies of the state at a round's end: in
         // its heap while they take at most half the storage memory, else on disk (the OS page cache),
         // leaving the heap to the checkpoint's copy of the state.
         boolean executors = SparkBlocks.hasPeers();
         boolean inHeap = executors || (workers + 1) * layout.bytes() <= SparkBlocks.storageMemory() / 2;
         this.sliceLevel = inHeap ? StorageLevel.MEMORY_AND_DISK_SER() : StorageLevel.DISK_ONLY();
-        this.averagedLevel = executors ? StorageLevel.MEMORY_AND_DISK_SER_2() : sliceLevel;
         this.configuration = jsc.broadcast(net.getConfiguration());
         publishStart();
     }
@@ -85,8 +87,18 @@ final class ShardedAveragingTrainer implements RoundTrainer {
                         StorageLevel.DISK_ONLY());
             }
         }
-        jsc.parallelize(shards(), workers).foreach(new ShardedStages.Seed(layout, averagedLevel));
+        jsc.parallelize(shards(), workers).foreach(new ShardedStages.Seed(layout, sliceLevel));
+        if (!gathered(0)) {
+            throw new IllegalStateException("the starting state was lost from the executors before it was copied: "
+                    + "executors are dying (see their logs)");
+        }
         SparkBlocks.removeLocal(layout::isSeed);
+    }
+
+    /** Copies every averaged shard of round r to every executor; false if one was lost before it was copied. */
+    private boolean gathered(long r) {
+        return jsc.parallelize(shards(), workers).map(new ShardedStages.Gather(layout, r, sliceLevel)).collect()
+                .stream().allMatch(Boolean::booleanValue);
     }
 
     private List<Integer> shards() {
@@ -102,23 +114,10 @@ final class ShardedAveragingTrainer implements RoundTrainer {
         Set<Integer> pending = new TreeSet<>(shards());
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
             if (attempt > ATTEMPTS) {
-                throw new IllegalStateException("round " + round + ": the slices of workers " + pending + " were "
+                throw new IllegalStateException("round " + round + ": the state of workers " + pending + " was "
                         + "lost " + ATTEMPTS + " times running; executors keep dying (see their logs)");
             }
-            for (ShardedStages.WorkerReport r : minibatches.mapPartitionsWithIndex(new ShardedStages.Train(layout,
-                    configuration, round, iteration, epoch, seed, pending, sliceLevel, times), true).collect()) {
-                losses[r.worker()] = r.loss();
-            }
-            afterTrainStage.accept(round);
-            pending = new TreeSet<>();
-            for (Set<Integer> lost : jsc.parallelize(shards(), workers)
-                    .map(new ShardedStages.Average(layout, round, averagedLevel)).collect()) {
-                pending.addAll(lost);
-            }
-            if (!pending.isEmpty()) {
-                LOG.warn("round {}: the slices of workers {} were lost with their executor before they were averaged;"
-                        + " training those workers' round again from round {}'s copies", round, pending, round - 1);
-            }
+            pending = attemptRound(minibatches, iteration, epoch, pending, losses);
         }
         // Round r is done: its slices and round r - 1's averages are needed no more. Executors sweep
         // theirs when their next task starts; in local mode the driver is the executor, so now.
@@ -130,6 +129,37 @@ final class ShardedAveragingTrainer implements RoundTrainer {
             sum += loss;
         }
         return sum / workers;
+    }
+
+    /**
+     * Trains the pending workers' round, averages and gathers it; returns the workers whose round
+     * must be trained again: those whose slices were lost before they were averaged, or all of
+     * them if an averaged shard was lost before it was copied (its executor held its only copy).
+     * Either way round r - 1's averages, copied to every executor, are still there to start from.
+     */
+    private Set<Integer> attemptRound(JavaRDD<DataSet> minibatches, long iteration, int epoch, Set<Integer> pending,
+                                      double[] losses) {
+        for (ShardedStages.WorkerReport r : minibatches.mapPartitionsWithIndex(new ShardedStages.Train(layout,
+                configuration, round, iteration, epoch, seed, pending, sliceLevel, times), true).collect()) {
+            losses[r.worker()] = r.loss();
+        }
+        afterTrainStage.accept(round);
+        Set<Integer> lost = new TreeSet<>();
+        for (Set<Integer> workersLost : jsc.parallelize(shards(), workers)
+                .map(new ShardedStages.Average(layout, round, sliceLevel)).collect()) {
+            lost.addAll(workersLost);
+        }
+        if (!lost.isEmpty()) {
+            LOG.warn("round {}: the slices of workers {} were lost with their executor before they were averaged;"
+                    + " training those workers' round again from round {}'s copies", round, lost, round - 1);
+            return lost;
+        }
+        if (!gathered(round)) {
+            LOG.warn("round {}: an averaged shard was lost with its executor before it was copied; training the "
+                    + "round again from round {}'s copies", round, round - 1);
+            return new TreeSet<>(shards());
+        }
+        return lost;
     }
 
     /** The averaged state of the last round, fetched from the executors when the driver needs it. */

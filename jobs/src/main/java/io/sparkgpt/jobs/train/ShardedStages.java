@@ -11,6 +11,7 @@ import org.nd4j.linalg.dataset.DataSet;
 
 import java.io.Serializable;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -25,7 +26,7 @@ final class ShardedStages {
     record WorkerReport(int worker, double loss) implements Serializable {
     }
 
-    /** Seed stage, task n: copies the driver's starting shard n to the executors as round 0's average. */
+    /** Seed stage, task n: copies the driver's starting shard n to its executor as round 0's average. */
     static final class Seed implements VoidFunction<Integer> {
         private final StateLayout layout;
         private final StorageLevel level;
@@ -37,20 +38,16 @@ final class ShardedStages {
 
         @Override
         public void call(Integer shard) {
+            List<String> names = new ArrayList<>();
             for (int c = 0; c < layout.chunks(shard).size(); c++) {
-                int chunk = c;
-                boolean found = SparkBlocks.read(layout.seed(shard, c), bytes ->
-                        SparkBlocks.put(layout.averaged(0, shard, chunk), copy(bytes), level));
-                if (!found) {
-                    throw new IllegalStateException("the driver's block " + layout.seed(shard, c) + " is gone");
-                }
+                names.add(layout.seed(shard, c));
             }
-        }
-
-        private static ByteBuffer copy(ByteBuffer bytes) {
-            ByteBuffer out = ByteBuffer.allocate(bytes.remaining());
-            out.put(bytes.duplicate()).flip();
-            return out;
+            Set<Integer> missing = SparkBlocks.readAll(names, (c, bytes) -> SparkBlocks.put(
+                    layout.averaged(0, shard, c), ByteBuffer.allocateDirect(bytes.remaining()).put(bytes.duplicate()).flip(),
+                    level)).join();
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("the driver's block " + names.get(missing.iterator().next()) + " is gone");
+            }
         }
     }
 
@@ -120,21 +117,22 @@ final class ShardedStages {
     }
 
     /** Average stage, task n: shard n of round r averaged over the workers; returns the workers whose slices are lost. */
-    static final class Average implements Function<Integer, Set<Integer>> {
-        private final StateLayout layout;
-        private final long round;
-        private final StorageLevel level;
-
-        Average(StateLayout layout, long round, StorageLevel level) {
-            this.layout = layout;
-            this.round = round;
-            this.level = level;
-        }
-
+    record Average(StateLayout layout, long round, StorageLevel level) implements Function<Integer, Set<Integer>> {
         @Override
         public Set<Integer> call(Integer shard) {
             SparkBlocks.removeLocal(name -> layout.obsoleteAt(round, name));
             return ShardTransfer.average(layout, round, shard, layout.shards(), level);
+        }
+    }
+
+    /**
+     * Gather stage, one task a worker slot (Spark spreads them over the executors): every averaged
+     * shard of round r copied into the task's executor. Returns whether every shard was found.
+     */
+    record Gather(StateLayout layout, long round, StorageLevel level) implements Function<Integer, Boolean> {
+        @Override
+        public Boolean call(Integer slot) {
+            return ShardTransfer.gather(layout, round, level);
         }
     }
 }

@@ -1,22 +1,35 @@
 package io.sparkgpt.jobs.train;
 
 import org.apache.spark.SparkEnv;
+import org.apache.spark.network.buffer.ManagedBuffer;
+import org.apache.spark.network.shuffle.BlockFetchingListener;
 import org.apache.spark.storage.BlockData;
 import org.apache.spark.storage.BlockId;
 import org.apache.spark.storage.BlockManager;
+import org.apache.spark.storage.BlockManagerId;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.storage.TestBlockId;
 import org.apache.spark.util.io.ChunkedByteBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.Option;
+import scala.collection.Seq;
 import scala.collection.JavaConverters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 
 /**
@@ -28,6 +41,7 @@ import java.util.function.Predicate;
  * Spark's id for blocks outside any RDD, broadcast or shuffle.
  */
 final class SparkBlocks {
+    private static final Logger LOG = LoggerFactory.getLogger(SparkBlocks.class);
     private static final ClassTag<byte[]> BYTES = ClassTag$.MODULE$.apply(byte[].class);
 
     private SparkBlocks() {
@@ -48,35 +62,128 @@ final class SparkBlocks {
     }
 
     /**
-     * Hands the bytes of block {@code name} to {@code reader} as one buffer: from this JVM's block
-     * manager if it holds the block, else fetched from one that does. Returns false if no live
-     * block manager has it (its executor was lost).
+     * Hands the bytes of every named block to {@code reader} (its index in {@code names}, then
+     * the bytes, valid only during the call): from this JVM's block manager if it holds the block,
+     * else fetched from one that does, all of one executor's blocks in one request. Calls may come
+     * from several threads at once (one a remote executor). The future completes when every block
+     * was read, with the indexes of those no live block manager has (their executor was lost).
+     * <p>
+     * Remote blocks go through the block transfer service directly, not BlockManager.getRemoteBytes,
+     * which copies every fetched block into a new heap array: at 32 MB a block those humongous
+     * allocations and the GC cycles they start cost more than the transfer.
      */
-    static boolean read(String name, Consumer<ByteBuffer> reader) {
+    static CompletableFuture<Set<Integer>> readAll(List<String> names, BiConsumer<Integer, ByteBuffer> reader) {
         BlockManager bm = blockManager();
-        BlockId id = new TestBlockId(name);
-        Option<BlockData> local = bm.getLocalBytes(id);
-        if (local.isDefined()) {
-            try {
-                reader.accept(local.get().toByteBuffer());
-            } finally {
-                bm.releaseLock(id, Option.empty());
+        Set<Integer> missing = ConcurrentHashMap.newKeySet();
+        List<Integer> remote = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            if (!readLocal(bm, new TestBlockId(names.get(i)), i, reader)) {
+                remote.add(i);
             }
-            return true;
         }
-        Option<ChunkedByteBuffer> remote = bm.getRemoteBytes(id);
         if (remote.isEmpty()) {
+            return CompletableFuture.completedFuture(missing);
+        }
+        BlockId[] ids = remote.stream().map(i -> new TestBlockId(names.get(i))).toArray(BlockId[]::new);
+        Seq<Seq<BlockManagerId>> locations = bm.master().getLocations(ids);
+        Map<BlockManagerId, List<Integer>> bySource = new LinkedHashMap<>();
+        for (int k = 0; k < ids.length; k++) {
+            BlockManagerId from = source(bm, locations.apply(k), remote.get(k));
+            if (from == null) {
+                missing.add(remote.get(k));
+            } else {
+                bySource.computeIfAbsent(from, x -> new ArrayList<>()).add(remote.get(k));
+            }
+        }
+        List<CompletableFuture<Void>> fetches = new ArrayList<>();
+        bySource.forEach((from, indexes) -> fetches.add(fetch(bm, from, names, indexes, reader, missing)));
+        return CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new)).thenApply(x -> missing);
+    }
+
+    private static boolean readLocal(BlockManager bm, BlockId id, int index, BiConsumer<Integer, ByteBuffer> reader) {
+        Option<BlockData> local = bm.getLocalBytes(id);
+        if (local.isEmpty()) {
             return false;
         }
-        ChunkedByteBuffer fetched = remote.get();
-        // A fetch may arrive as several network buffers, split anywhere: join them (a copy) if so.
-        ByteBuffer[] chunks = fetched.getChunks();
-        reader.accept(chunks.length == 1 ? chunks[0] : fetched.toByteBuffer());
+        try {
+            reader.accept(index, local.get().toByteBuffer());
+        } finally {
+            bm.releaseLock(id, Option.empty());
+        }
         return true;
     }
 
-    /** Removes this JVM's blocks whose names match (a sweep of blocks no round needs any more). */
-    static int removeLocal(Predicate<String> names) {
+    /** One of the block's holders other than this JVM, spread over the copies by block index. */
+    private static BlockManagerId source(BlockManager bm, Seq<BlockManagerId> holders, int index) {
+        List<BlockManagerId> others = new ArrayList<>();
+        for (BlockManagerId id : JavaConverters.seqAsJavaList(holders)) {
+            if (!id.equals(bm.blockManagerId())) {
+                others.add(id);
+            }
+        }
+        return others.isEmpty() ? null : others.get(Math.floorMod(index + bm.blockManagerId().hashCode(), others.size()));
+    }
+
+    private static CompletableFuture<Void> fetch(BlockManager bm, BlockManagerId from, List<String> names,
+                                                 List<Integer> indexes, BiConsumer<Integer, ByteBuffer> reader,
+                                                 Set<Integer> missing) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Map<String, Integer> byId = new LinkedHashMap<>(); // in request order: blocks arrive in it
+        for (int i : indexes) {
+            byId.put(new TestBlockId(names.get(i)).name(), i);
+        }
+        AtomicInteger left = new AtomicInteger(indexes.size());
+        BlockFetchingListener listener = new BlockFetchingListener() {
+            @Override
+            public void onBlockFetchSuccess(String blockId, ManagedBuffer data) {
+                try {
+                    reader.accept(byId.get(blockId), data.nioByteBuffer());
+                } catch (Throwable e) {
+                    done.completeExceptionally(e);
+                }
+                arrived();
+            }
+
+            @Override
+            public void onBlockFetchFailure(String blockId, Throwable cause) {
+                LOG.warn("block {} could not be fetched from {}: {}", blockId, from, cause.toString());
+                missing.add(byId.get(blockId));
+                arrived();
+            }
+
+            private void arrived() {
+                if (left.decrementAndGet() == 0) {
+                    done.complete(null);
+                }
+            }
+        };
+        bm.blockTransferService().fetchBlocks(from.host(), from.port(), from.executorId(),
+                byId.keySet().toArray(String[]::new), listener, null);
+        return done;
+    }
+
+    /** For each named block, whether some block manager holds it (one question to the master). */
+    static boolean[] located(List<String> names) {
+        BlockId[] ids = names.stream().map(TestBlockId::new).toArray(BlockId[]::new);
+        Seq<Seq<BlockManagerId>> locations = blockManager().master().getLocations(ids);
+        boolean[] out = new boolean[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = locations.apply(i).nonEmpty();
+        }
+        return out;
+    }
+
+    /** Whether this JVM's block manager holds block {@code name}. */
+    static boolean holds(String name) {
+        return blockManager().getStatus(new TestBlockId(name)).isDefined();
+    }
+
+    /**
+     * Removes this JVM's blocks whose names match (a sweep of blocks no round needs any more).
+     * One sweep at a time: tasks of one executor sweep the same blocks, and removing a block
+     * another sweep removed first is an error in Spark.
+     */
+    static synchronized int removeLocal(Predicate<String> names) {
         BlockManager bm = blockManager();
         // A disk block is listed twice (its entry and its file).
         Set<BlockId> ids = new LinkedHashSet<>(JavaConverters.seqAsJavaList(bm.getMatchingBlockIds(new Matching(names))));

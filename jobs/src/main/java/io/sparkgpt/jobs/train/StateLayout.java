@@ -13,8 +13,15 @@ import java.util.List;
  * The owner of the block names: {@code run} keeps two runs in one application apart.
  */
 record StateLayout(String run, long params, long updater, int shards, int chunkFloats) implements Serializable {
-    /** 32 MB blocks: few enough to count little, small enough that a task holds only a few at once. */
+    /** 32 MB blocks at most: few enough to count little, small enough that a task holds only a few at once. */
     static final int CHUNK_FLOATS = 8 << 20;
+    /** An average task holds two chunks of every worker's slices (one summed, one arriving): 256 MB at most. */
+    private static final long SCRATCH_FLOATS = 64L << 20;
+
+    /** Floats a block for N shards: 32 MB up to 4 workers, then smaller (2 MB at 64), at least 1 MB. */
+    static int chunkFloats(int shards) {
+        return (int) Math.max(1 << 18, Math.min(CHUNK_FLOATS, SCRATCH_FLOATS / (2L * shards)));
+    }
     private static final String PREFIX = "sparkgpt-";
 
     StateLayout {
