@@ -148,7 +148,7 @@ final class ShardTransfer {
         SparkBlocks.removeLocal(name -> layout.obsoleteAt(round + 1, name));
         List<CompletableFuture<Void>> puts = new ArrayList<>();
         Set<Integer> missing = SparkBlocks.readAll(names, (i, bytes) -> {
-            ByteBuffer copy = ByteBuffer.allocateDirect(bytes.remaining()).put(bytes.duplicate()).flip();
+            ByteBuffer copy = SparkBlocks.copyOf(bytes);
             synchronized (puts) {
                 puts.add(CompletableFuture.runAsync(() -> SparkBlocks.put(names.get(i), copy, level), PUTTER));
             }

@@ -66,10 +66,10 @@ final class ShardedAveragingTrainer implements RoundTrainer {
         this.seed = config.seed();
         this.times = times;
         this.layout = FlatState.layout(net, UUID.randomUUID().toString().substring(0, 8), workers);
-        // On executors: in memory (spilling to disk), averages copied to every executor. In local mode the
-        // driver is the only block manager and holds N + 1 copies of the state at a round's end: in
-        // its heap while they take at most half the storage memory, else on disk (the OS page cache),
-        // leaving the heap to the checkpoint's copy of the state.
+        // On executors: in memory (spilling to disk), averages copied to every executor. In local mode
+        // the driver is the only block manager and holds N + 1 copies of the state at a round's end:
+        // in memory while they take at most half the storage memory (Spark counts the direct buffers
+        // there), else on disk (the OS page cache), leaving room for the checkpoint's copy of the state.
         boolean executors = SparkBlocks.hasPeers();
         boolean inHeap = executors || (workers + 1) * layout.bytes() <= SparkBlocks.storageMemory() / 2;
         this.sliceLevel = inHeap ? StorageLevel.MEMORY_AND_DISK_SER() : StorageLevel.DISK_ONLY();
@@ -119,9 +119,8 @@ final class ShardedAveragingTrainer implements RoundTrainer {
             }
             pending = attemptRound(minibatches, iteration, epoch, pending, losses);
         }
-        // Round r is done: its slices and round r - 1's averages are needed no more. Executors sweep
-        // theirs when their next task starts; in local mode the driver is the executor, so now.
-        SparkBlocks.removeLocal(name -> layout.obsoleteAt(round + 1, name));
+        // Round r's slices and round r - 1's averages were swept by the gather job (in local mode
+        // its tasks run in the driver), and executors it missed sweep when their next task starts.
         net.getConfiguration().setIterationCount((int) iteration + frequency);
         driverCurrent = false;
         double sum = 0;

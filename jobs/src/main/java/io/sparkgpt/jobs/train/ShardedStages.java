@@ -10,7 +10,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.io.Serializable;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -42,9 +41,8 @@ final class ShardedStages {
             for (int c = 0; c < layout.chunks(shard).size(); c++) {
                 names.add(layout.seed(shard, c));
             }
-            Set<Integer> missing = SparkBlocks.readAll(names, (c, bytes) -> SparkBlocks.put(
-                    layout.averaged(0, shard, c), ByteBuffer.allocateDirect(bytes.remaining()).put(bytes.duplicate()).flip(),
-                    level)).join();
+            Set<Integer> missing = SparkBlocks.readAll(names, (c, bytes) ->
+                    SparkBlocks.putCopy(layout.averaged(0, shard, c), bytes, level)).join();
             if (!missing.isEmpty()) {
                 throw new IllegalStateException("the driver's block " + names.get(missing.iterator().next()) + " is gone");
             }

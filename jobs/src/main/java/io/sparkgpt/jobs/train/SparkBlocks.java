@@ -61,6 +61,16 @@ final class SparkBlocks {
         }
     }
 
+    /** Stores a copy of {@code bytes} (valid only now, as {@link #readAll} hands them) outside the Java heap. */
+    static void putCopy(String name, ByteBuffer bytes, StorageLevel level) {
+        put(name, copyOf(bytes), level);
+    }
+
+    /** A direct buffer holding the remaining bytes of {@code bytes}. */
+    static ByteBuffer copyOf(ByteBuffer bytes) {
+        return ByteBuffer.allocateDirect(bytes.remaining()).put(bytes.duplicate()).flip();
+    }
+
     /**
      * Hands the bytes of every named block to {@code reader} (its index in {@code names}, then
      * the bytes, valid only during the call): from this JVM's block manager if it holds the block,
