@@ -38,24 +38,42 @@ public final class SparkGpt implements Runnable {
     /**
      * Exits only on failure. On success main returns: in YARN cluster mode the ApplicationMaster
      * reports the application's final status after main returns, and a System.exit(0) before that
-     * made YARN mark a successful run FAILED and start a second attempt.
+     * made YARN mark a successful run FAILED and start a second attempt. A failure there throws
+     * instead of exiting, so that YARN's diagnostics carry the error (an exit reads only
+     * "Shutdown hook called before final status was reported").
      */
     public static void main(String[] args) {
-        int status = execute(args);
-        if (status != 0) {
-            System.exit(status);
+        StringBuilder error = new StringBuilder();
+        int status = execute(error::append, args);
+        if (status == 0) {
+            return;
         }
+        if (inYarnContainer()) {
+            throw new IllegalStateException("sparkgpt failed with exit status " + status + ": "
+                    + (error.isEmpty() ? "see the driver's log" : error));
+        }
+        System.exit(status);
+    }
+
+    /** The NodeManager sets CONTAINER_ID for every container; the driver is in one only in cluster mode. */
+    private static boolean inYarnContainer() {
+        return System.getenv("CONTAINER_ID") != null;
     }
 
     /** Runs a command line and returns its exit status (0 ok, 1 failure, 2 bad input). */
     public static int execute(String... args) {
+        return execute(message -> { }, args);
+    }
+
+    private static int execute(java.util.function.Consumer<String> onError, String... args) {
         CommandLine commandLine = new CommandLine(new SparkGpt());
         commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+            String message = e instanceof UserInputException ? e.getMessage() : e.toString();
+            onError.accept(message);
+            cl.getErr().println("error: " + message);
             if (e instanceof UserInputException) {
-                cl.getErr().println("error: " + e.getMessage());
                 return EXIT_USAGE;
             }
-            cl.getErr().println("error: " + e);
             e.printStackTrace(cl.getErr());
             return 1;
         });

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the script's defaults so a user's own cluster is left alone.
  */
 public final class LocalCluster implements AutoCloseable {
-    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    /** The project's root (tests run in jobs/). */
+    public static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final int MASTER_PORT = 17077;
     private final Path state;
 

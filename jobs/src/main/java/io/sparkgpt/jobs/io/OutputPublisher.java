@@ -2,30 +2,47 @@ package io.sparkgpt.jobs.io;
 
 import io.sparkgpt.jobs.UserInputException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
  * Writes an output directory under a hidden temporary name beside its destination and publishes
  * it by rename only when complete, so a reader never mistakes a half-written output for a result.
  *
- * <p>On HDFS and local file systems a directory rename is atomic. On object stores (s3a) it is a
- * copy: readers should also require the output's manifest file, which is written last.
+ * <p>On HDFS and local file systems a directory rename is atomic: the output appears whole or not
+ * at all. On object stores (s3a) a directory rename is a copy, file by file, that a crash can leave
+ * half done, so an output directory with a manifest is published part by part instead: the old
+ * output's manifest is deleted first, the manifest is moved last, and readers require it (a
+ * single object appears whole). See {@link #atomicDirectoryRename}.
  */
 public final class OutputPublisher implements AutoCloseable {
     private final FileSystem fs;
     private final Path destination;
     private final Path temporary;
     private final boolean overwrite;
+    private final String manifest;
     private boolean published;
 
+    /** An output written as one file. */
     public OutputPublisher(String destination, boolean overwrite, Configuration conf) {
+        this(destination, overwrite, conf, null);
+    }
+
+    /** An output directory that readers trust only with its {@code manifest} file (its name inside the directory). */
+    public OutputPublisher(String destination, boolean overwrite, Configuration conf, String manifest) {
         this.destination = new Path(destination);
         this.overwrite = overwrite;
+        this.manifest = manifest;
         try {
             this.fs = this.destination.getFileSystem(conf);
             checkDestination();
@@ -67,9 +84,21 @@ public final class OutputPublisher implements AutoCloseable {
         return fs;
     }
 
-    /** Moves the finished temporary directory to the destination, replacing it if allowed. */
+    /**
+     * Whether renaming a directory is one atomic step. Hadoop's local file systems and HDFS rename
+     * atomically; S3A (and other object stores' connectors) copy file by file.
+     */
+    public static boolean atomicDirectoryRename(FileSystem fs) {
+        return fs instanceof RawLocalFileSystem || Set.of("file", "hdfs", "viewfs").contains(fs.getScheme());
+    }
+
+    /** Moves the finished temporary output to the destination, replacing it if allowed. */
     public Path publish() throws IOException {
         checkDestination();
+        if (manifest != null && !atomicDirectoryRename(fs)) {
+            publishManifestLast();
+            return fs.makeQualified(destination);
+        }
         Path old = null;
         if (fs.exists(destination)) {
             old = new Path(destination.getParent(), "." + destination.getName() + ".old-" + UUID.randomUUID());
@@ -81,6 +110,33 @@ public final class OutputPublisher implements AutoCloseable {
             fs.delete(old, true);
         }
         return fs.makeQualified(destination);
+    }
+
+    /**
+     * For stores without atomic directory renames: a crash at any point leaves either the whole
+     * output or one without its manifest, which readers refuse. The old output's manifest goes
+     * first, so a half-replaced output is never taken for the old one either.
+     */
+    private void publishManifestLast() throws IOException {
+        if (fs.exists(destination)) {
+            fs.delete(new Path(destination, manifest), false);
+            fs.delete(destination, true);
+        }
+        fs.mkdirs(destination);
+        // Data first, then markers such as _SUCCESS (other tools trust those), the manifest last.
+        List<Path> parts = new ArrayList<>();
+        for (FileStatus part : fs.listStatus(temporary)) {
+            if (!part.getPath().getName().equals(manifest)) {
+                parts.add(part.getPath());
+            }
+        }
+        parts.sort(Comparator.comparing((Path p) -> p.getName().startsWith("_")).thenComparing(Path::getName));
+        for (Path part : parts) {
+            rename(part, new Path(destination, part.getName()));
+        }
+        rename(new Path(temporary, manifest), new Path(destination, manifest));
+        published = true;
+        fs.delete(temporary, true);
     }
 
     private void rename(Path from, Path to) throws IOException {

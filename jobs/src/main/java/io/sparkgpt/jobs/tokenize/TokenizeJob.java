@@ -48,7 +48,8 @@ public final class TokenizeJob {
     public static TokenizeResult run(SparkSession spark, TokenizeConfig config) throws IOException {
         long started = System.nanoTime();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        try (OutputPublisher output = new OutputPublisher(config.output(), config.overwrite(), hadoop)) {
+        try (OutputPublisher output = new OutputPublisher(config.output(), config.overwrite(), hadoop,
+                DatasetManifest.FILE)) {
             CorpusPlan plan = CorpusPlanner.plan(config, hadoop);
             boolean bookSplit = config.format() == InputFormat.TEXT && plan.files().size() == 1;
             DatasetStats stats = tokenize(spark, config, plan, bookSplit, output.temporary());

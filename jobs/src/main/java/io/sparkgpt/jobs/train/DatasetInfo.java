@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgpt.jobs.UserInputException;
+import io.sparkgpt.jobs.tokenize.DatasetManifest;
 import io.sparkgpt.model.GptConfig;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -16,11 +17,11 @@ public record DatasetInfo(String directory, String encoding, int vocabSize, int 
                           long trainWindows, long valWindows) {
 
     public static DatasetInfo read(String directory, Configuration conf) throws IOException {
-        Path manifest = new Path(directory, "dataset.json");
+        Path manifest = new Path(directory, DatasetManifest.FILE);
         FileSystem fs = manifest.getFileSystem(conf);
         if (!fs.exists(manifest)) {
-            throw new UserInputException("--data " + directory + " is not a tokenized dataset (no dataset.json): "
-                    + "make one with sparkgpt tokenize");
+            throw new UserInputException("--data " + directory + " is not a tokenized dataset (no dataset.json; "
+                    + "an interrupted tokenize publishes none): make one with sparkgpt tokenize");
         }
         JsonNode json;
         try (InputStream in = fs.open(manifest)) {
