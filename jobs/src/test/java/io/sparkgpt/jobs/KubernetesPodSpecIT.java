@@ -26,7 +26,9 @@ import org.apache.spark.deploy.k8s.submit.JavaMainAppResource;
 import org.apache.spark.deploy.k8s.submit.KubernetesClientApplication;
 import org.apache.spark.deploy.k8s.submit.KubernetesDriverBuilder;
 import org.apache.spark.resource.ResourceProfile;
+import org.apache.spark.resource.ResourceProfile$;
 import org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBuilder;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import scala.Option;
 
@@ -121,8 +123,10 @@ class KubernetesPodSpecIT {
         try (KubernetesClient client = offlineClient()) {
             KubernetesExecutorConf executorConf = KubernetesConf$.MODULE$.createExecutorConf(conf, "1", "spark-app-1",
                     Option.empty(), ResourceProfile.DEFAULT_RESOURCE_PROFILE_ID());
-            var spec = new KubernetesExecutorBuilder().buildFromFeatures(executorConf, new SecurityManager(conf,
-                    Option.empty(), org.apache.spark.internal.config.package$.MODULE$.AUTH_SECRET_FILE_DRIVER()), client, org.apache.spark.resource.ResourceProfile$.MODULE$.getOrCreateDefaultProfile(conf));
+            SecurityManager security = new SecurityManager(conf, Option.empty(),
+                    org.apache.spark.internal.config.package$.MODULE$.AUTH_SECRET_FILE_DRIVER());
+            var spec = new KubernetesExecutorBuilder().buildFromFeatures(executorConf, security, client,
+                    ResourceProfile$.MODULE$.getOrCreateDefaultProfile(conf));
             Pod pod = spec.pod().pod();
             Container c = spec.pod().container();
             // 8g heap + 14g overhead (ND4J's arrays and the block manager's direct buffers).
@@ -132,6 +136,16 @@ class KubernetesPodSpecIT {
             assertFalse(pod.toString().contains("test-secret-4f1d"), "the secret is nowhere in the pod spec");
             assertSecretMounted(pod, c);
         }
+    }
+
+    /**
+     * Spark's default resource profile is a JVM-wide cache that only SparkContext.stop clears.
+     * Built here from the template's 4 cores a task, it would starve every later local[2]
+     * SparkContext in this test JVM.
+     */
+    @AfterEach
+    void forgetTheTemplatesResourceProfile() {
+        ResourceProfile$.MODULE$.clearDefaultProfile();
     }
 
     /**

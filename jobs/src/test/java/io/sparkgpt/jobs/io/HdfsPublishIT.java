@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.io;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgpt.jobs.LocalCluster;
 import io.sparkgpt.jobs.MiniHadoop;
+import io.sparkgpt.jobs.UserInputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -23,6 +24,7 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -89,7 +91,10 @@ class HdfsPublishIT {
     @Test
     void overwriteReplacesTheDatasetInPlaceLeavingNoNestedOrTemporaryDirectory() throws Exception {
         succeed("tokenize-64", tokenize("64"));
-        assertEquals(2, sparkgpt("tokenize-again", tokenize("32")), "refused without --overwrite");
+        // The check tokenize makes before any work (the same class): an existing output needs --overwrite.
+        UserInputException refused = assertThrows(UserInputException.class,
+                () -> new OutputPublisher("/datasets/verdict", false, hdfs.getConf(), "dataset.json"));
+        assertTrue(refused.getMessage().contains("already exists"), refused.getMessage());
         assertEquals(64, maxLength(), "the refused run left the dataset alone");
         succeed("tokenize-32", tokenize("32", "--overwrite"));
         assertEquals(32, maxLength());
@@ -103,13 +108,13 @@ class HdfsPublishIT {
         succeed("tokenize-train", "tokenize", "--input", LocalCluster.ROOT.resolve("data/the-verdict.txt").toUri()
                 .toString(), "--output", "/datasets/for-training", "--max-length", "64", "--stride", "64");
         succeed("train", "train", "--data", "/datasets/for-training", "--checkpoint-dir", "/runs/retention",
-                "--preset", "tiny", "--max-steps", "8", "--batch-size-per-worker", "2", "--averaging-frequency", "2",
+                "--preset", "tiny", "--max-steps", "6", "--batch-size-per-worker", "2", "--averaging-frequency", "2",
                 "--workers", "2", "--eval-every", "2", "--eval-batches", "2", "--checkpoint-every", "2", "--keep-checkpoints", "2",
                 "--lr", "2e-3", "--progress-seconds", "0");
         // Validation loss falls every evaluation here, so the best checkpoint is the newest.
-        assertEquals(Set.of("loss.png", "metrics.jsonl", "train.json", "step-00000006", "step-00000008"),
+        assertEquals(Set.of("loss.png", "metrics.jsonl", "train.json", "step-00000004", "step-00000006"),
                 names("/runs/retention"));
-        for (String step : List.of("step-00000006", "step-00000008")) {
+        for (String step : List.of("step-00000004", "step-00000006")) {
             assertEquals(Set.of("checksums.json", "config.json", "model.safetensors", "state.json"),
                     names("/runs/retention/" + step), step);
         }

@@ -2,6 +2,7 @@ package io.sparkgpt.jobs.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgpt.jobs.LocalCluster;
+import io.sparkgpt.jobs.UserInputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -27,6 +28,7 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -189,9 +191,12 @@ class S3aIT {
         assertTrue(read("tokenize-killed.log").contains("halting before renaming"), read("tokenize-killed.log"));
         assertFalse(s3.exists(new Path(data, "dataset.json")), "neither the old manifest nor the new one");
         assertFalse(s3.exists(new Path(data, "_SUCCESS")));
-        assertEquals(2, sparkgpt("train-on-killed", Map.of(), train(data, "s3a://" + BUCKET + "/runs/killed", "2")));
-        assertTrue(read("train-on-killed.log").contains("is not a tokenized dataset (no dataset.json"),
-                read("train-on-killed.log"));
+        // What train reads of a dataset before any work (the same class, so the same refusal).
+        Configuration conf = new Configuration();
+        s3a.forEach(conf::set);
+        UserInputException refused = assertThrows(UserInputException.class,
+                () -> io.sparkgpt.jobs.train.DatasetInfo.read(data, conf));
+        assertTrue(refused.getMessage().contains("is not a tokenized dataset (no dataset.json"), refused.getMessage());
         succeed("tokenize-again", tokenize(data, "32", "--overwrite"));
         assertEquals(32, maxLength(data));
         assertEquals(Set.of("_SUCCESS", "dataset.json", "train", "val"), names(data));
