@@ -93,7 +93,8 @@ class HdfsPublishIT {
         succeed("tokenize-64", tokenize("64"));
         // The check tokenize makes before any work (the same class): an existing output needs --overwrite.
         UserInputException refused = assertThrows(UserInputException.class,
-                () -> new OutputPublisher("/datasets/verdict", false, hdfs.getConf(), "dataset.json"));
+                () -> new OutputPublisher(MiniHadoop.hdfsUri(cluster) + "/datasets/verdict", false, hdfs.getConf(),
+                        "dataset.json"));
         assertTrue(refused.getMessage().contains("already exists"), refused.getMessage());
         assertEquals(64, maxLength(), "the refused run left the dataset alone");
         succeed("tokenize-32", tokenize("32", "--overwrite"));
