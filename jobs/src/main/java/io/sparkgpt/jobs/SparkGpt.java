@@ -14,6 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.util.function.Consumer;
+
 /**
  * The sparkgpt command line: one main class for the local launcher (scripts/sparkgpt) and for
  * {@code spark-submit --class io.sparkgpt.jobs.SparkGpt sparkgpt.jar COMMAND [options]}.
@@ -65,7 +67,7 @@ public final class SparkGpt implements Runnable {
         return execute(message -> { }, args);
     }
 
-    private static int execute(java.util.function.Consumer<String> onError, String... args) {
+    private static int execute(Consumer<String> onError, String... args) {
         CommandLine commandLine = new CommandLine(new SparkGpt());
         commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
             String message = e instanceof UserInputException ? e.getMessage() : e.toString();

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,12 +64,17 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private Process script(List<String> args, Path log) throws IOException {
+        return script(state, Map.of("SPARKGPT_MASTER_PORT", Integer.toString(MASTER_PORT),
+                "SPARKGPT_MASTER_UI_PORT", "18080"), args, log);
+    }
+
+    /** Runs scripts/local-cluster on the cluster kept in {@code state}, its output to {@code log}. */
+    static Process script(Path state, Map<String, String> env, List<String> args, Path log) throws IOException {
         List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("scripts/local-cluster").toString()));
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SPARKGPT_CLUSTER_DIR", state.toString());
-        pb.environment().put("SPARKGPT_MASTER_PORT", Integer.toString(MASTER_PORT));
-        pb.environment().put("SPARKGPT_MASTER_UI_PORT", "18080");
+        pb.environment().putAll(env);
         return pb.start();
     }
 

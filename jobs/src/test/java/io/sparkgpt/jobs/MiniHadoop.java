@@ -10,8 +10,10 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * HDFS and YARN mini clusters (Hadoop's own, from hadoop-client-minicluster) in this JVM, for
@@ -43,6 +45,19 @@ public final class MiniHadoop implements AutoCloseable {
     /** The file system's URI as executors on this machine reach it. */
     public static String hdfsUri(MiniDFSCluster cluster) {
         return "hdfs://127.0.0.1:" + cluster.getNameNodePort();
+    }
+
+    /** Runs scripts/sparkgpt on local[2] with {@code hdfsUri} as the default file system; returns its exit status. */
+    public static int sparkgptOnHdfs(String hdfsUri, Path log, List<String> command) throws Exception {
+        List<String> args = new ArrayList<>(List.of("bash", LocalCluster.ROOT.resolve("scripts/sparkgpt").toString(),
+                "--master", "local[2]", "--conf", "spark.hadoop.fs.defaultFS=" + hdfsUri));
+        args.addAll(command);
+        Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("did not finish in 5 minutes: " + log);
+        }
+        return p.exitValue();
     }
 
     /** HDFS under {@code dir/hdfs} and a one-NodeManager YARN offering {@code nodeMemoryMb} to containers. */

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -70,11 +71,7 @@ public final class YarnCluster implements AutoCloseable {
     }
 
     private static Process script(Path state, List<String> args, Path log) throws IOException {
-        List<String> command = new ArrayList<>(List.of("bash", LocalCluster.ROOT.resolve("scripts/local-cluster").toString()));
-        command.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("SPARKGPT_CLUSTER_DIR", state.toString());
-        return pb.start();
+        return LocalCluster.script(state, Map.of(), args, log);
     }
 
     @Override

@@ -88,7 +88,7 @@ public final class OutputPublisher implements AutoCloseable {
      * Whether renaming a directory is one atomic step. Hadoop's local file systems and HDFS rename
      * atomically; S3A (and other object stores' connectors) copy file by file.
      */
-    public static boolean atomicDirectoryRename(FileSystem fs) {
+    private static boolean atomicDirectoryRename(FileSystem fs) {
         return fs instanceof RawLocalFileSystem || Set.of("file", "hdfs", "viewfs").contains(fs.getScheme());
     }
 

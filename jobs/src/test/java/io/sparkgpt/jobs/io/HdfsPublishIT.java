@@ -21,7 +21,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -53,13 +52,7 @@ class HdfsPublishIT {
 
     /** scripts/sparkgpt on local[2] with HDFS as the default file system; returns the exit status. */
     private static int sparkgpt(String name, String... command) throws Exception {
-        List<String> args = new ArrayList<>(List.of("bash", LocalCluster.ROOT.resolve("scripts/sparkgpt").toString(),
-                "--master", "local[2]", "--conf", "spark.hadoop.fs.defaultFS=" + MiniHadoop.hdfsUri(cluster)));
-        args.addAll(List.of(command));
-        java.nio.file.Path log = tmp.resolve(name + ".log");
-        Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "finished: " + log);
-        return p.exitValue();
+        return MiniHadoop.sparkgptOnHdfs(MiniHadoop.hdfsUri(cluster), tmp.resolve(name + ".log"), List.of(command));
     }
 
     private static void succeed(String name, String... command) throws Exception {

@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgpt.jobs.LocalCluster;
+import io.sparkgpt.jobs.MiniHadoop;
 import io.sparkgpt.jobs.YarnCluster;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -18,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -81,14 +81,11 @@ class TrainOnYarnIT {
     }
 
     /** The same training, uninterrupted, in one local JVM (embedded Spark, two workers), reading HDFS. */
+    /** The same training, uninterrupted, in one local JVM (embedded Spark, two workers), reading HDFS. */
     private void trainLocally(String checkpoints, String steps) throws Exception {
-        List<String> args = new ArrayList<>(List.of("bash", LocalCluster.ROOT.resolve("scripts/sparkgpt").toString(),
-                "--master", "local[2]", "--conf", "spark.hadoop.fs.defaultFS=" + cluster.hdfsUri()));
-        args.addAll(List.of(train(checkpoints, steps)));
         java.nio.file.Path log = tmp.resolve("uninterrupted.log");
-        Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "finished: " + log);
-        assertEquals(0, p.exitValue(), Files.readString(log));
+        assertEquals(0, MiniHadoop.sparkgptOnHdfs(cluster.hdfsUri(), log, List.of(train(checkpoints, steps))),
+                Files.readString(log));
     }
 
     @Test
