@@ -17,13 +17,19 @@ import java.nio.FloatBuffer;
  * {@code assign} do.
  */
 final class FlatState {
+    private final ComputationGraph net;
+    private final ByteBuffer paramBytes;
+    private final ByteBuffer updaterBytes;
     private final FloatBuffer params;
     private final FloatBuffer updater;
 
     FlatState(ComputationGraph net) {
-        this.params = floats(net.params());
+        this.net = net;
+        this.paramBytes = bytes(net.params());
         INDArray state = net.getUpdater().getStateViewArray();
-        this.updater = state == null ? FloatBuffer.allocate(0) : floats(state);
+        this.updaterBytes = state == null ? ByteBuffer.allocateDirect(0) : bytes(state);
+        this.params = paramBytes.asFloatBuffer();
+        this.updater = updaterBytes.asFloatBuffer();
     }
 
     static StateLayout layout(ComputationGraph net, String run, int shards) {
@@ -32,7 +38,7 @@ final class FlatState {
                 StateLayout.chunkFloats(shards));
     }
 
-    private static FloatBuffer floats(INDArray a) {
+    private static ByteBuffer bytes(INDArray a) {
         // The flat arrays are (reshaped) views of their whole buffer: offset 0, dense.
         if (a.dataType() != DataType.FLOAT || a.offset() != 0 || a.data().length() != a.length()
                 || a.elementWiseStride() != 1) {
@@ -40,7 +46,31 @@ final class FlatState {
                     + a.shapeInfoToString());
         }
         Nd4j.getExecutioner().commit();
-        return a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return a.data().asNio().order(ByteOrder.nativeOrder());
+    }
+
+    /** The network whose memory this state is (what keeps {@link #view}s valid). */
+    ComputationGraph network() {
+        return net;
+    }
+
+    /**
+     * Floats [from, to), lying in the parameters or in the optimizer state (not across), as a
+     * little-endian buffer over the network's own memory: no copy. It shows the network's values
+     * for as long as the network is alive and not changed (see {@link BlockMemory#view}). A
+     * big-endian machine gets a copy instead.
+     */
+    ByteBuffer view(long from, long to) {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            return read(from, to);
+        }
+        long p = params.capacity();
+        if (from < p && to > p) {
+            throw new IllegalArgumentException("floats [" + from + ", " + to + ") cross the end of the parameters (" + p + ")");
+        }
+        int length = Math.toIntExact(4 * (to - from));
+        return from < p ? BlockMemory.view(paramBytes, 4 * from, length)
+                : BlockMemory.view(updaterBytes, 4 * (from - p), length);
     }
 
     /** A new little-endian buffer (outside the Java heap) holding floats [from, to). */

@@ -16,8 +16,9 @@ import java.util.concurrent.Executors;
 /**
  * The moves of sharded averaging, on the block manager: a worker stores its state as slices,
  * the owner of shard n averages the workers' slices n (reduce-scatter), every executor copies
- * every averaged shard (all-gather), a network loads them. Blocks live outside the Java heap
- * (direct buffers): tens of 32 MB heap arrays a round would keep G1 marking the heap without end.
+ * every averaged shard (all-gather), a network loads them. Blocks live outside the Java heap, in
+ * memory reused every round (see {@link BlockMemory}): tens of 32 MB heap arrays a round would keep
+ * G1 marking the heap without end, and new native memory a round costs its page faults.
  */
 final class ShardTransfer {
     /** One thread storing averaged chunks (and their copies) while the next chunk is summed or fetched. */
@@ -65,16 +66,21 @@ final class ShardTransfer {
 
     /**
      * Stores worker w's state after round r as one slice a shard and chunk, in this JVM's block
-     * manager. Slices are never replicated: a lost one is recomputed by training its worker's round again.
+     * manager, as views of its network's memory (no copy): the network must not change until the
+     * slices are gone, so it is given back to {@link WorkerNetworks} pinned by the names returned.
+     * Slices are never replicated: a lost one is recomputed by training its worker's round again.
      */
-    static void storeSlices(FlatState state, StateLayout layout, long round, int worker, StorageLevel level) {
+    static List<String> storeSlices(FlatState state, StateLayout layout, long round, int worker, StorageLevel level) {
+        List<String> names = new ArrayList<>();
         for (int n = 0; n < layout.shards(); n++) {
             List<long[]> chunks = layout.chunks(n);
             for (int c = 0; c < chunks.size(); c++) {
-                SparkBlocks.put(layout.slice(round, n, c, worker), state.read(chunks.get(c)[0], chunks.get(c)[1]),
-                        level);
+                String name = layout.slice(round, n, c, worker);
+                SparkBlocks.putView(name, state.view(chunks.get(c)[0], chunks.get(c)[1]), state.network(), level);
+                names.add(name);
             }
         }
+        return names;
     }
 
     /**
@@ -108,7 +114,7 @@ final class ShardTransfer {
                 ByteBuffer average = mean(chunk[0], length, workers);
                 stored.join();
                 String name = layout.averaged(round, shard, c);
-                stored = CompletableFuture.runAsync(() -> SparkBlocks.put(name, average, level), PUTTER);
+                stored = CompletableFuture.runAsync(() -> SparkBlocks.putPooled(name, average, level), PUTTER);
             }
         } finally {
             // No fetch may still write into the buffers once they are given back.
@@ -150,7 +156,7 @@ final class ShardTransfer {
         Set<Integer> missing = SparkBlocks.readAll(names, (i, bytes) -> {
             ByteBuffer copy = SparkBlocks.copyOf(bytes);
             synchronized (puts) {
-                puts.add(CompletableFuture.runAsync(() -> SparkBlocks.put(names.get(i), copy, level), PUTTER));
+                puts.add(CompletableFuture.runAsync(() -> SparkBlocks.putPooled(names.get(i), copy, level), PUTTER));
             }
         }).join();
         synchronized (puts) {
@@ -175,11 +181,12 @@ final class ShardTransfer {
         }
     }
 
+    /** The sum divided by N, in a pooled buffer. */
     private static ByteBuffer mean(float[] sum, int length, int workers) {
         for (int i = 0; i < length; i++) {
             sum[i] /= workers;
         }
-        ByteBuffer bytes = ByteBuffer.allocateDirect(4 * length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = BlockMemory.take(4 * length);
         bytes.asFloatBuffer().put(sum, 0, length);
         return bytes;
     }

@@ -184,6 +184,7 @@ final class ShardedAveragingTrainer implements RoundTrainer {
 
     @Override
     public void close() {
+        SparkBlocks.removeLocal(layout::owns); // the driver's (all of them in local mode), memory released now
         for (long r = Math.max(0, round - 1); r <= round; r++) {
             for (int n = 0; n < workers; n++) {
                 for (int c = 0; c < layout.chunks(n).size(); c++) {
@@ -195,5 +196,6 @@ final class ShardedAveragingTrainer implements RoundTrainer {
             }
         }
         configuration.destroy();
+        BlockMemory.clear();
     }
 }

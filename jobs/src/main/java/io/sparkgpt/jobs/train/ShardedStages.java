@@ -106,8 +106,8 @@ final class ShardedStages {
             }
             double loss = net.score();
             long trained = System.nanoTime();
-            ShardTransfer.storeSlices(state, layout, round, worker, sliceLevel);
-            WorkerNetworks.giveBack(layout.run(), net);
+            List<String> pins = ShardTransfer.storeSlices(state, layout, round, worker, sliceLevel);
+            WorkerNetworks.giveBack(layout.run(), net, pins);
             times.initNanos.add(built - started);
             times.computeNanos.add(trained - loaded);
             return List.of(new WorkerReport(worker, loss)).iterator();

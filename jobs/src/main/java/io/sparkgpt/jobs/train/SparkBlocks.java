@@ -43,6 +43,8 @@ import java.util.function.Predicate;
 final class SparkBlocks {
     private static final Logger LOG = LoggerFactory.getLogger(SparkBlocks.class);
     private static final ClassTag<byte[]> BYTES = ClassTag$.MODULE$.apply(byte[].class);
+    /** What holds the memory of this JVM's view blocks, by block name (see {@link #putView}). */
+    private static final Map<String, Object> MEMORY = new ConcurrentHashMap<>();
 
     private SparkBlocks() {
     }
@@ -61,14 +63,57 @@ final class SparkBlocks {
         }
     }
 
-    /** Stores a copy of {@code bytes} (valid only now, as {@link #readAll} hands them) outside the Java heap. */
-    static void putCopy(String name, ByteBuffer bytes, StorageLevel level) {
-        put(name, copyOf(bytes), level);
+    /**
+     * Stores {@code view} (made by {@link BlockMemory#view}: Spark does not free it) as block
+     * {@code name}, keeping {@code owner}, what holds its memory, alive while the block is here. An
+     * owner that is a pooled buffer returns to the pool once the block is gone (see {@link #removeLocal}).
+     * A block already here is kept (a task run again stores the same bytes) and {@code owner} released.
+     */
+    static synchronized void putView(String name, ByteBuffer view, Object owner, StorageLevel level) {
+        Object previous = MEMORY.get(name);
+        if (previous != null && holds(name)) {
+            release(owner);
+            return;
+        }
+        if (previous != null) {
+            MEMORY.remove(name);
+            release(previous);
+        }
+        MEMORY.put(name, owner);
+        try {
+            put(name, view, level);
+        } catch (RuntimeException e) {
+            MEMORY.remove(name);
+            release(owner);
+            throw e;
+        }
+        if (!level.useMemory()) { // written to disk: the block no longer needs the memory
+            MEMORY.remove(name);
+            release(owner);
+        }
     }
 
-    /** A direct buffer holding the remaining bytes of {@code bytes}. */
+    /** Stores {@code pooled} (from {@link BlockMemory#take}, handed over) as block {@code name}. */
+    static void putPooled(String name, ByteBuffer pooled, StorageLevel level) {
+        putView(name, BlockMemory.view(pooled, pooled.position(), pooled.remaining()), pooled, level);
+    }
+
+    private static void release(Object owner) {
+        if (owner instanceof ByteBuffer pooled) {
+            BlockMemory.giveBack(pooled);
+        }
+    }
+
+    /** Stores a copy of {@code bytes} (valid only now, as {@link #readAll} hands them) in pooled memory. */
+    static void putCopy(String name, ByteBuffer bytes, StorageLevel level) {
+        putPooled(name, copyOf(bytes), level);
+    }
+
+    /** A pooled buffer holding the remaining bytes of {@code bytes}. */
     static ByteBuffer copyOf(ByteBuffer bytes) {
-        return ByteBuffer.allocateDirect(bytes.remaining()).put(bytes.duplicate()).flip();
+        ByteBuffer copy = BlockMemory.take(bytes.remaining());
+        copy.put(bytes.duplicate()).flip();
+        return copy;
     }
 
     /**
@@ -200,7 +245,17 @@ final class SparkBlocks {
         for (BlockId id : ids) {
             bm.removeBlock(id, true);
         }
+        reclaim();
         return ids.size();
+    }
+
+    /** Lets go of the memory of view blocks no longer here (removed by this JVM or at the driver's request). */
+    private static void reclaim() {
+        for (Map.Entry<String, Object> held : MEMORY.entrySet()) {
+            if (!holds(held.getKey()) && MEMORY.remove(held.getKey(), held.getValue())) {
+                release(held.getValue());
+            }
+        }
     }
 
     /** From the driver: asks every block manager holding block {@code name} to drop it. */

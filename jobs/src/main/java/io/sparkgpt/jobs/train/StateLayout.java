@@ -8,7 +8,8 @@ import java.util.List;
  * How one worker's synchronized state, the flat parameter vector followed by Adam's flat
  * moments (what parameter averaging averages), is cut for the block manager: {@code shards}
  * contiguous shards, one a worker slot (shard n is averaged by task n of the average stage), each
- * cut into chunks of at most {@link #CHUNK_FLOATS} floats, one block each. Chunks stay well below
+ * cut into chunks of at most {@link #CHUNK_FLOATS} floats, one block each, never across the
+ * boundary of parameters and optimizer state. Chunks stay well below
  * Spark's spark.network.maxRemoteBlockSizeFetchToMem (200 MB), so fetches stay in memory.
  * The owner of the block names: {@code run} keeps two runs in one application apart.
  */
@@ -49,8 +50,14 @@ record StateLayout(String run, long params, long updater, int shards, int chunkF
     List<long[]> chunks(int shard) {
         List<long[]> out = new ArrayList<>();
         long end = shardStart(shard + 1);
-        for (long from = shardStart(shard); from < end; from += chunkFloats) {
-            out.add(new long[]{from, Math.min(end, from + chunkFloats)});
+        long from = shardStart(shard);
+        while (from < end) {
+            long to = Math.min(end, from + chunkFloats);
+            if (from < params && to > params) {
+                to = params; // each chunk in one of the two arrays: a worker's slices are views of them
+            }
+            out.add(new long[]{from, to});
+            from = to;
         }
         return out;
     }
@@ -68,6 +75,11 @@ record StateLayout(String run, long params, long updater, int shards, int chunkF
     /** The driver's copy of the starting state, read once by the seed stage. */
     String seed(int shard, int chunk) {
         return PREFIX + run + "-seed-" + shard + "-" + chunk;
+    }
+
+    /** Whether block {@code name} is one of this run's. */
+    boolean owns(String name) {
+        return name.startsWith(PREFIX + run + "-");
     }
 
     boolean isSeed(String name) {

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FlatStateTest {
 
     @Test
-    void chunksCutAnywhereCopyParametersAndAdamMomentsExactly() {
+    void chunksCutAnywhereAndViewedWithoutCopyMoveParametersAndAdamMomentsExactly() {
         GptConfig model = GptConfig.preset("tiny").withContextLength(16);
         ComputationGraph source = GptNetwork.build(model, 1, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
         ComputationGraph target = GptNetwork.build(model, 2, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
@@ -27,18 +27,20 @@ class FlatStateTest {
                 source.getUpdater().getStateViewArray().length(), 4, 100_003);
         FlatState from = new FlatState(source);
         FlatState to = new FlatState(target);
-        boolean straddles = false;
+        boolean endsAtParams = false;
         long next = 0;
         for (int n = 0; n < layout.shards(); n++) {
             for (long[] chunk : layout.chunks(n)) {
                 assertEquals(next, chunk[0], "chunks tile the state");
                 assertTrue(chunk[1] - chunk[0] <= 100_003);
-                straddles |= chunk[0] < layout.params() && chunk[1] > layout.params();
-                next = to.write(chunk[0], from.read(chunk[0], chunk[1]));
+                assertFalse(chunk[0] < layout.params() && chunk[1] > layout.params(), "no chunk spans two arrays");
+                endsAtParams |= chunk[1] == layout.params();
+                assertEquals(from.read(chunk[0], chunk[1]), from.view(chunk[0], chunk[1]), "a view shows the values");
+                next = to.write(chunk[0], from.view(chunk[0], chunk[1]));
             }
         }
         assertEquals(layout.length(), next, "the whole state");
-        assertTrue(straddles, "one chunk spans the parameters' end and the moments' start");
+        assertTrue(endsAtParams, "a chunk is cut short at the parameters' end");
         assertArrayEquals(source.params().toFloatVector(), target.params().toFloatVector(), 0f);
         assertArrayEquals(source.getUpdater().getStateViewArray().toFloatVector(),
                 target.getUpdater().getStateViewArray().toFloatVector(), 0f);
@@ -52,7 +54,7 @@ class FlatStateTest {
         assertFalse(layout.obsoleteAt(5, layout.averaged(4, 0, 0)), "round 5 reads round 4's average");
         assertTrue(layout.obsoleteAt(5, layout.averaged(3, 0, 0)));
         assertFalse(new StateLayout("run2", 10, 20, 2, 8).obsoleteAt(5, layout.averaged(3, 0, 0)), "another run's");
-        assertEquals(2, layout.chunks(0).size(), "shard 0 is floats [0, 15): chunks of 8 and 7");
-        assertEquals(List.of(8L, 15L), List.of(layout.chunks(0).get(0)[1], layout.chunks(0).get(1)[1]));
+        assertEquals(3, layout.chunks(0).size(), "shard 0 is floats [0, 15), parameters [0, 10): chunks of 8, 2 and 5");
+        assertEquals(List.of(8L, 10L, 15L), layout.chunks(0).stream().map(c -> c[1]).toList());
     }
 }
