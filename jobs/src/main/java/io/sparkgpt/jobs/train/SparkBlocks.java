@@ -67,29 +67,27 @@ final class SparkBlocks {
      * Stores {@code view} (made by {@link BlockMemory#view}: Spark does not free it) as block
      * {@code name}, keeping {@code owner}, what holds its memory, alive while the block is here. An
      * owner that is a pooled buffer returns to the pool once the block is gone (see {@link #removeLocal}).
-     * A block already here is kept (a task run again stores the same bytes) and {@code owner} released.
+     * A block already here is kept (a task run again stores the same bytes) and {@code owner} released,
+     * as it is at once at a level without memory (the bytes are on disk then).
      */
     static synchronized void putView(String name, ByteBuffer view, Object owner, StorageLevel level) {
-        Object previous = MEMORY.get(name);
-        if (previous != null && holds(name)) {
+        if (holds(name)) { // Spark keeps the block it has
             release(owner);
             return;
         }
-        if (previous != null) {
-            MEMORY.remove(name);
-            release(previous);
+        Object stale = MEMORY.put(name, owner); // a block removed since the last reclaim
+        if (stale != null) {
+            release(stale);
         }
-        MEMORY.put(name, owner);
+        boolean viewed = false;
         try {
             put(name, view, level);
-        } catch (RuntimeException e) {
-            MEMORY.remove(name);
-            release(owner);
-            throw e;
-        }
-        if (!level.useMemory()) { // written to disk: the block no longer needs the memory
-            MEMORY.remove(name);
-            release(owner);
+            viewed = level.useMemory(); // else written to disk: the block no longer needs the memory
+        } finally {
+            if (!viewed) {
+                MEMORY.remove(name);
+                release(owner);
+            }
         }
     }
 
