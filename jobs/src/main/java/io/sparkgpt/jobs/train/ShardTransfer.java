@@ -12,11 +12,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
 
 /**
  * The moves of sharded averaging, on the block manager: a worker stores its state as slices,
- * the owner of shard n averages the workers' slices n (reduce-scatter), every executor copies
- * every averaged shard (all-gather), a network loads them. Blocks live outside the Java heap, in
+ * the owner of shard n averages the workers' slices n (reduce-scatter), the next round's workers
+ * load every averaged shard and keep a copy (all-gather). Blocks live outside the Java heap, in
  * memory reused every round (see {@link BlockMemory}): tens of 32 MB heap arrays a round would keep
  * G1 marking the heap without end, and new native memory a round costs its page faults.
  */
@@ -34,8 +35,14 @@ final class ShardTransfer {
     private ShardTransfer() {
     }
 
-    /** Writes round r's averaged state, every shard and chunk, into {@code state}. */
-    static void loadAveraged(FlatState state, StateLayout layout, long round) {
+    /**
+     * Writes round r's averaged state, every shard and chunk, into {@code state}; false if a chunk
+     * is on no live executor (every copy was lost with its executor). With {@code copies} set (a
+     * train task), every chunk fetched from another executor is also kept here at that level:
+     * the all-gather, done by the next round's load, so that once a round's train stage is done
+     * its averages have a copy on every executor that trained.
+     */
+    static boolean loadAveraged(FlatState state, StateLayout layout, long round, StorageLevel copies) {
         List<String> names = new ArrayList<>();
         List<Long> starts = new ArrayList<>();
         for (int n = 0; n < layout.shards(); n++) {
@@ -45,22 +52,38 @@ final class ShardTransfer {
                 starts.add(chunks.get(c)[0]);
             }
         }
-        // A copy may vanish with its executor mid-fetch; the master then knows the others.
-        for (int attempt = 1; !names.isEmpty(); attempt++) {
-            List<String> wanted = names;
-            List<Long> from = starts;
-            Set<Integer> missing = SparkBlocks.readAll(wanted, (i, bytes) -> state.write(from.get(i), bytes)).join();
-            if (!missing.isEmpty() && attempt == ATTEMPTS) {
-                throw new IllegalStateException("block " + wanted.get(missing.iterator().next()) + " (round " + round
-                        + "'s averaged state) is on no live executor: every copy was lost; resume the run from its "
-                        + "last checkpoint (--resume)");
+        List<CompletableFuture<Void>> puts = new ArrayList<>();
+        try {
+            // A copy may vanish with its executor mid-fetch; the master then knows the others.
+            for (int attempt = 1; !names.isEmpty(); attempt++) {
+                if (attempt > ATTEMPTS) {
+                    return false;
+                }
+                List<String> wanted = names;
+                List<Long> from = starts;
+                Set<Integer> missing = SparkBlocks.readAll(wanted, (i, bytes) -> {
+                    state.write(from.get(i), bytes);
+                    if (copies != null && !SparkBlocks.holds(wanted.get(i))) {
+                        keepCopy(wanted.get(i), bytes, copies, puts);
+                    }
+                }).join();
+                List<Integer> lost = new ArrayList<>(new TreeSet<>(missing));
+                names = lost.stream().map(wanted::get).collect(Collectors.toList());
+                starts = lost.stream().map(from::get).collect(Collectors.toList());
             }
-            names = new ArrayList<>();
-            starts = new ArrayList<>();
-            for (int i : missing) {
-                names.add(wanted.get(i));
-                starts.add(from.get(i));
+            return true;
+        } finally {
+            synchronized (puts) {
+                puts.forEach(CompletableFuture::join);
             }
+        }
+    }
+
+    /** Stores a copy of {@code bytes} (valid only now) as block {@code name}, on the putter thread. */
+    private static void keepCopy(String name, ByteBuffer bytes, StorageLevel level, List<CompletableFuture<Void>> puts) {
+        ByteBuffer copy = SparkBlocks.copyOf(bytes);
+        synchronized (puts) {
+            puts.add(CompletableFuture.runAsync(() -> SparkBlocks.putPooled(name, copy, level), PUTTER));
         }
     }
 
@@ -125,44 +148,6 @@ final class ShardTransfer {
             giveBack(slices);
         }
         return lost;
-    }
-
-    /**
-     * Copies into this JVM's block manager every averaged chunk of round r that it does not hold
-     * (the all-gather): a round ends with every averaged shard on every executor, so one lost
-     * executor loses no state and the next round's networks load from their own executor.
-     * Returns false if a chunk is on no live executor (its only copy was lost before it was copied);
-     * this executor's copies of round r - 1 are then kept, for the round to be trained again.
-     */
-    static boolean gather(StateLayout layout, long round, StorageLevel level) {
-        List<String> names = new ArrayList<>();
-        for (int n = 0; n < layout.shards(); n++) {
-            for (int c = 0; c < layout.chunks(n).size(); c++) {
-                if (!SparkBlocks.holds(layout.averaged(round, n, c))) {
-                    names.add(layout.averaged(round, n, c));
-                }
-            }
-        }
-        boolean[] located = SparkBlocks.located(names);
-        for (boolean found : located) {
-            if (!found) {
-                return false;
-            }
-        }
-        // Round r is averaged: its slices and round r - 1's averages (this executor's copies) can
-        // go before round r's copies come in, so that at most two states are held at once.
-        SparkBlocks.removeLocal(name -> layout.obsoleteAt(round + 1, name));
-        List<CompletableFuture<Void>> puts = new ArrayList<>();
-        Set<Integer> missing = SparkBlocks.readAll(names, (i, bytes) -> {
-            ByteBuffer copy = SparkBlocks.copyOf(bytes);
-            synchronized (puts) {
-                puts.add(CompletableFuture.runAsync(() -> SparkBlocks.putPooled(names.get(i), copy, level), PUTTER));
-            }
-        }).join();
-        synchronized (puts) {
-            puts.forEach(CompletableFuture::join);
-        }
-        return missing.isEmpty();
     }
 
     private static CompletableFuture<Set<Integer>> fetchSlices(StateLayout layout, long round, int shard, int chunk,

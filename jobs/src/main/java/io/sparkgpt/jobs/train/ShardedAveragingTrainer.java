@@ -19,26 +19,26 @@ import java.util.stream.IntStream;
 
 /**
  * Parameter averaging (the same math as dl4j-spark's) with the state sharded over Spark's block
- * managers, never through the driver: BigDL's AllReduceParameter pattern. A round is three Spark
+ * managers, never through the driver: BigDL's AllReduceParameter pattern. A round is two Spark
  * jobs. Train: task w loads round r - 1's averaged shards into the network its executor kept,
- * trains its minibatches and stores its state as N slices in its own block manager. Average:
- * task n fetches slice n of every worker, sums in worker order, divides by N and stores averaged
- * shard n (the reduce-scatter). Gather: N tasks, which Spark spreads over the executors, copy
- * every averaged shard into their executor (the all-gather), so the round ends with every shard
- * on every executor and the next round loads locally. Each executor sends and receives about
- * 2 (N - 1) / N of the state a round, the allreduce bound; the driver receives only the workers'
- * losses, and reads the averaged state when it evaluates or checkpoints.
+ * keeping a copy of each shard it fetched from another executor (the all-gather), trains its
+ * minibatches and stores its state as N slices in its own block manager. Average: task n
+ * fetches slice n of every worker, sums in worker order, divides by N and stores averaged shard
+ * n (the reduce-scatter). Each executor sends and receives about 2 (N - 1) / N of the state a
+ * round, the allreduce bound; the driver receives only the workers' losses, and reads the
+ * averaged state when it evaluates or checkpoints.
  * <p>
  * Not a dl4j-spark TrainingMaster: {@code SparkComputationGraph.fit} promises that the driver's
  * network holds the result after every fit, which means receiving the whole state every round:
  * the very cost this class removes.
  * <p>
- * Faults: a task that dies is rerun by Spark from blocks that survive it (averaged shards have a
- * copy on every executor once gathered). Slices lost with their executor after their train task
- * finished are found missing by the average stage; those workers' rounds are trained again from
- * round r - 1's copies, which gives the same slices, so the run's numbers do not change. An
- * averaged shard lost before it was gathered (its only copy was on the lost executor) makes the
- * whole round train again, from round r - 1's copies.
+ * Faults: a task that dies is rerun by Spark from blocks that survive it. Slices lost with their
+ * executor after their train task finished are found missing by the average stage; those
+ * workers' rounds are trained again from round r - 1's averages, which gives the same slices.
+ * An averaged shard of round r - 1 has one copy until round r's train stage copies it; lost
+ * before that, it is found missing by round r's train stage (or by the driver's read), and round
+ * r - 1 is trained and averaged again from round r - 2's averages, kept on every executor that
+ * trained round r - 1 until round r is averaged. Either way the run's numbers do not change.
  */
 final class ShardedAveragingTrainer implements RoundTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedAveragingTrainer.class);
@@ -53,9 +53,17 @@ final class ShardedAveragingTrainer implements RoundTrainer {
     private final StorageLevel sliceLevel;
     private final Broadcast<ComputationGraphConfiguration> configuration;
     private long round;
+    /** The last round's inputs: trained again if its averages are lost before they are copied. */
+    private RoundInputs last;
     private boolean driverCurrent = true;
+    /** Whether the driver's network still holds the starting state (round 0's average). */
+    private boolean driverHoldsStart = true;
     /** Runs between the train and the average stage of every attempt (tests lose slices here). */
     java.util.function.LongConsumer afterTrainStage = r -> { };
+
+    /** What round r trains: its minibatches, and the iteration and epoch counts it starts from. */
+    private record RoundInputs(long round, JavaRDD<DataSet> minibatches, long iteration, int epoch) {
+    }
 
     ShardedAveragingTrainer(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers,
                             WorkerTimes times) {
@@ -66,18 +74,18 @@ final class ShardedAveragingTrainer implements RoundTrainer {
         this.seed = config.seed();
         this.times = times;
         this.layout = FlatState.layout(net, UUID.randomUUID().toString().substring(0, 8), workers);
-        // On executors: in memory (spilling to disk), averages copied to every executor. In local mode
-        // the driver is the only block manager and holds N + 1 copies of the state at a round's end:
-        // in memory while they take at most half the storage memory (Spark counts the direct buffers
-        // there), else on disk (the OS page cache), leaving room for the checkpoint's copy of the state.
+        // On executors: in memory (spilling to disk). In local mode the driver is the only block
+        // manager and holds up to N + 2 copies of the state: in memory while they take at most half
+        // the storage memory (Spark counts the direct buffers there), else on disk (the OS page
+        // cache), leaving room for the checkpoint's copy of the state.
         boolean executors = SparkBlocks.hasPeers();
-        boolean inHeap = executors || (workers + 1) * layout.bytes() <= SparkBlocks.storageMemory() / 2;
+        boolean inHeap = executors || (workers + 2) * layout.bytes() <= SparkBlocks.storageMemory() / 2;
         this.sliceLevel = inHeap ? StorageLevel.MEMORY_AND_DISK_SER() : StorageLevel.DISK_ONLY();
         this.configuration = jsc.broadcast(net.getConfiguration());
         publishStart();
     }
 
-    /** Round 0's "average": the starting state, sent by the driver once (S bytes), then held by the executors. */
+    /** Round 0's "average": the starting state, sent by the driver (S bytes), then held by the executors. */
     private void publishStart() {
         FlatState state = new FlatState(net);
         for (int n = 0; n < workers; n++) {
@@ -88,17 +96,7 @@ final class ShardedAveragingTrainer implements RoundTrainer {
             }
         }
         jsc.parallelize(shards(), workers).foreach(new ShardedStages.Seed(layout, sliceLevel));
-        if (!gathered(0)) {
-            throw new IllegalStateException("the starting state was lost from the executors before it was copied: "
-                    + "executors are dying (see their logs)");
-        }
         SparkBlocks.removeLocal(layout::isSeed);
-    }
-
-    /** Copies every averaged shard of round r to every executor; false if one was lost before it was copied. */
-    private boolean gathered(long r) {
-        return jsc.parallelize(shards(), workers).map(new ShardedStages.Gather(layout, r, sliceLevel)).collect()
-                .stream().allMatch(Boolean::booleanValue);
     }
 
     private List<Integer> shards() {
@@ -108,20 +106,11 @@ final class ShardedAveragingTrainer implements RoundTrainer {
     @Override
     public double fit(JavaRDD<DataSet> minibatches) {
         round++;
-        long iteration = net.getConfiguration().getIterationCount();
-        int epoch = net.getConfiguration().getEpochCount();
-        double[] losses = new double[workers];
-        Set<Integer> pending = new TreeSet<>(shards());
-        for (int attempt = 1; !pending.isEmpty(); attempt++) {
-            if (attempt > ATTEMPTS) {
-                throw new IllegalStateException("round " + round + ": the state of workers " + pending + " was "
-                        + "lost " + ATTEMPTS + " times running; executors keep dying (see their logs)");
-            }
-            pending = attemptRound(minibatches, iteration, epoch, pending, losses);
-        }
-        // Round r's slices and round r - 1's averages were swept by the gather job (in local mode
-        // its tasks run in the driver), and executors it missed sweep when their next task starts.
-        net.getConfiguration().setIterationCount((int) iteration + frequency);
+        RoundInputs inputs = new RoundInputs(round, minibatches, net.getConfiguration().getIterationCount(),
+                net.getConfiguration().getEpochCount());
+        double[] losses = train(inputs);
+        last = inputs;
+        net.getConfiguration().setIterationCount((int) inputs.iteration() + frequency);
         driverCurrent = false;
         double sum = 0;
         for (double loss : losses) {
@@ -130,42 +119,78 @@ final class ShardedAveragingTrainer implements RoundTrainer {
         return sum / workers;
     }
 
-    /**
-     * Trains the pending workers' round, averages and gathers it; returns the workers whose round
-     * must be trained again: those whose slices were lost before they were averaged, or all of
-     * them if an averaged shard was lost before it was copied (its executor held its only copy).
-     * Either way round r - 1's averages, copied to every executor, are still there to start from.
-     */
-    private Set<Integer> attemptRound(JavaRDD<DataSet> minibatches, long iteration, int epoch, Set<Integer> pending,
-                                      double[] losses) {
-        for (ShardedStages.WorkerReport r : minibatches.mapPartitionsWithIndex(new ShardedStages.Train(layout,
-                configuration, round, iteration, epoch, seed, pending, sliceLevel, times), true).collect()) {
-            losses[r.worker()] = r.loss();
+    /** Trains and averages one round, as often as faults make it necessary; returns the workers' losses. */
+    private double[] train(RoundInputs inputs) {
+        double[] losses = new double[workers];
+        Set<Integer> pending = new TreeSet<>(shards());
+        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+            if (attempt > ATTEMPTS) {
+                throw new IllegalStateException("round " + inputs.round() + ": the state of workers " + pending
+                        + " was lost " + ATTEMPTS + " times running; executors keep dying (see their logs)");
+            }
+            pending = attemptRound(inputs, pending, losses);
         }
-        afterTrainStage.accept(round);
+        return losses;
+    }
+
+    /**
+     * Trains the pending workers' round and averages it; returns the workers whose round must be
+     * trained again: those whose slices were lost before they were averaged, or all of them if a
+     * shard of the previous round's averages was lost (that round is then trained again first).
+     */
+    private Set<Integer> attemptRound(RoundInputs inputs, Set<Integer> pending, double[] losses) {
+        long r = inputs.round();
+        boolean startLost = false;
+        for (ShardedStages.WorkerReport report : inputs.minibatches().mapPartitionsWithIndex(new ShardedStages.Train(
+                layout, configuration, r, inputs.iteration(), inputs.epoch(), seed, pending, sliceLevel, times),
+                true).collect()) {
+            losses[report.worker()] = report.loss();
+            startLost |= report.startLost();
+        }
+        if (startLost) {
+            LOG.warn("round {}: a shard of round {}'s averages was lost with its executor before it was copied; "
+                    + "training round {} again", r, r - 1, r - 1);
+            trainAgain(r - 1);
+            return new TreeSet<>(shards());
+        }
+        afterTrainStage.accept(r);
         Set<Integer> lost = new TreeSet<>();
         for (Set<Integer> workersLost : jsc.parallelize(shards(), workers)
-                .map(new ShardedStages.Average(layout, round, sliceLevel)).collect()) {
+                .map(new ShardedStages.Average(layout, r, sliceLevel)).collect()) {
             lost.addAll(workersLost);
         }
         if (!lost.isEmpty()) {
             LOG.warn("round {}: the slices of workers {} were lost with their executor before they were averaged;"
-                    + " training those workers' round again from round {}'s copies", round, lost, round - 1);
-            return lost;
-        }
-        if (!gathered(round)) {
-            LOG.warn("round {}: an averaged shard was lost with its executor before it was copied; training the "
-                    + "round again from round {}'s copies", round, round - 1);
-            return new TreeSet<>(shards());
+                    + " training those workers' round again from round {}'s averages", r, lost, r - 1);
         }
         return lost;
+    }
+
+    /** Makes round r's averages again: round 0's from the driver's network, a later one by training it again. */
+    private void trainAgain(long r) {
+        if (r == 0 && driverHoldsStart) {
+            publishStart();
+        } else if (last != null && last.round() == r) {
+            train(last);
+        } else {
+            throw new IllegalStateException("round " + r + "'s averaged state and the state it was trained from "
+                    + "were both lost with their executors: resume the run from its last checkpoint (--resume)");
+        }
     }
 
     /** The averaged state of the last round, fetched from the executors when the driver needs it. */
     @Override
     public ComputationGraph network() {
         if (!driverCurrent) {
-            ShardTransfer.loadAveraged(new FlatState(net), layout, round);
+            driverHoldsStart = false;
+            for (int attempt = 1; !ShardTransfer.loadAveraged(new FlatState(net), layout, round, null); attempt++) {
+                if (attempt == ATTEMPTS) {
+                    throw new IllegalStateException("round " + round + "'s averaged state was lost " + ATTEMPTS
+                            + " times running; executors keep dying (see their logs)");
+                }
+                LOG.warn("round {}: a shard of its averages was lost with its executor; training it again", round);
+                trainAgain(round);
+            }
             driverCurrent = true;
         }
         return net;
@@ -185,7 +210,7 @@ final class ShardedAveragingTrainer implements RoundTrainer {
     @Override
     public void close() {
         SparkBlocks.removeLocal(layout::owns); // the driver's (all of them in local mode), memory released now
-        for (long r = Math.max(0, round - 1); r <= round; r++) {
+        for (long r = Math.max(0, round - 2); r <= round; r++) {
             for (int n = 0; n < workers; n++) {
                 for (int c = 0; c < layout.chunks(n).size(); c++) {
                     SparkBlocks.removeEverywhere(layout.averaged(r, n, c));

@@ -21,8 +21,11 @@ final class ShardedStages {
     private ShardedStages() {
     }
 
-    /** A worker's round: its slot, the loss of its last minibatch. */
-    record WorkerReport(int worker, double loss) implements Serializable {
+    /**
+     * A worker's round: its slot, the loss of its last minibatch; or, with {@code startLost}, that
+     * it could not start: a chunk of the previous round's averages is on no live executor.
+     */
+    record WorkerReport(int worker, double loss, boolean startLost) implements Serializable {
     }
 
     /** Seed stage, task n: copies the driver's starting shard n to its executor as round 0's average. */
@@ -50,10 +53,11 @@ final class ShardedStages {
     }
 
     /**
-     * Train stage, task w: round r - 1's averaged state into the network this executor kept, the
-     * worker's minibatches trained exactly as dl4j-spark's worker trains them (dropout seeded by
-     * (seed, iteration, worker)), then the state out as slices. Workers not in {@code only} (a
-     * rerun after lost slices) return at once.
+     * Train stage, task w: round r - 1's averaged state into the network this executor kept (and
+     * the chunks it fetched into its block manager: the all-gather), the worker's minibatches
+     * trained exactly as dl4j-spark's worker trains them (dropout seeded by (seed, iteration,
+     * worker)), then the state out as slices. Workers not in {@code only} (a rerun after lost
+     * slices) return at once.
      */
     static final class Train implements Function2<Integer, Iterator<DataSet>, Iterator<WorkerReport>> {
         private final StateLayout layout;
@@ -84,7 +88,7 @@ final class ShardedStages {
             if (!only.contains(worker)) {
                 return Collections.emptyIterator();
             }
-            SparkBlocks.removeLocal(name -> layout.obsoleteAt(round, name));
+            SparkBlocks.removeLocal(name -> layout.obsoleteInTrain(round, name));
             long started = System.nanoTime();
             ComputationGraph net = WorkerNetworks.borrow(layout.run());
             if (net == null) {
@@ -95,7 +99,10 @@ final class ShardedStages {
             }
             long built = System.nanoTime();
             FlatState state = new FlatState(net);
-            ShardTransfer.loadAveraged(state, layout, round - 1);
+            if (!ShardTransfer.loadAveraged(state, layout, round - 1, sliceLevel)) {
+                WorkerNetworks.giveBack(layout.run(), net); // reloaded in full by its next round
+                return List.of(new WorkerReport(worker, Double.NaN, true)).iterator();
+            }
             net.getConfiguration().setIterationCount((int) iteration);
             net.getConfiguration().setEpochCount(epoch);
             long loaded = System.nanoTime();
@@ -110,7 +117,7 @@ final class ShardedStages {
             WorkerNetworks.giveBack(layout.run(), net, pins);
             times.initNanos.add(built - started);
             times.computeNanos.add(trained - loaded);
-            return List.of(new WorkerReport(worker, loss)).iterator();
+            return List.of(new WorkerReport(worker, loss, false)).iterator();
         }
     }
 
@@ -118,19 +125,8 @@ final class ShardedStages {
     record Average(StateLayout layout, long round, StorageLevel level) implements Function<Integer, Set<Integer>> {
         @Override
         public Set<Integer> call(Integer shard) {
-            SparkBlocks.removeLocal(name -> layout.obsoleteAt(round, name));
+            SparkBlocks.removeLocal(name -> layout.obsoleteInAverage(round, name));
             return ShardTransfer.average(layout, round, shard, layout.shards(), level);
-        }
-    }
-
-    /**
-     * Gather stage, one task a worker slot (Spark spreads them over the executors): every averaged
-     * shard of round r copied into the task's executor. Returns whether every shard was found.
-     */
-    record Gather(StateLayout layout, long round, StorageLevel level) implements Function<Integer, Boolean> {
-        @Override
-        public Boolean call(Integer slot) {
-            return ShardTransfer.gather(layout, round, level);
         }
     }
 }

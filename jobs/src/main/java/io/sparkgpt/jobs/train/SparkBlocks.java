@@ -215,17 +215,6 @@ final class SparkBlocks {
         return done;
     }
 
-    /** For each named block, whether some block manager holds it (one question to the master). */
-    static boolean[] located(List<String> names) {
-        BlockId[] ids = names.stream().map(TestBlockId::new).toArray(BlockId[]::new);
-        Seq<Seq<BlockManagerId>> locations = blockManager().master().getLocations(ids);
-        boolean[] out = new boolean[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            out[i] = locations.apply(i).nonEmpty();
-        }
-        return out;
-    }
-
     /** Whether this JVM's block manager holds block {@code name}. */
     static boolean holds(String name) {
         return blockManager().getStatus(new TestBlockId(name)).isDefined();

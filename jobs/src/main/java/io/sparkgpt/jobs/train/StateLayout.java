@@ -87,17 +87,27 @@ record StateLayout(String run, long params, long updater, int shards, int chunkF
     }
 
     /**
-     * Whether a block of this run is no longer needed once round r runs: slices of rounds before
-     * r (averaged already) and averaged shards before r - 1 (round r, and a rerun of it, reads
-     * r - 1's).
+     * Whether a block of this run is no longer needed once round r trains: slices of rounds
+     * before r (averaged already) and averages before r - 2. Round r reads r - 1's averages, and
+     * r - 2's stay until r - 1's have a copy on every executor (the train stage makes them): if
+     * one of r - 1's shards is lost before that, round r - 1 is trained again from r - 2's.
      */
-    boolean obsoleteAt(long round, String name) {
-        String part = PREFIX + run + "-part-";
-        String avg = PREFIX + run + "-avg-";
-        if (name.startsWith(part)) {
-            return roundOf(name, part) < round;
-        }
-        return name.startsWith(avg) && roundOf(name, avg) < round - 1;
+    boolean obsoleteInTrain(long round, String name) {
+        return isBefore(name, "-part-", round) || isBefore(name, "-avg-", round - 2);
+    }
+
+    /**
+     * Whether a block of this run is no longer needed once round r is averaged: round r's train
+     * stage left a copy of r - 1's averages on its executors, which a rerun of round r (lost
+     * slices, or a shard of round r's averages lost before the next round copied it) reads.
+     */
+    boolean obsoleteInAverage(long round, String name) {
+        return isBefore(name, "-part-", round) || isBefore(name, "-avg-", round - 1);
+    }
+
+    private boolean isBefore(String name, String kind, long round) {
+        String prefix = PREFIX + run + kind;
+        return name.startsWith(prefix) && roundOf(name, prefix) < round;
     }
 
     private static long roundOf(String name, String prefix) {

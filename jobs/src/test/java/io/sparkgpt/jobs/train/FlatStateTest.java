@@ -49,11 +49,16 @@ class FlatStateTest {
     @Test
     void onlyBlocksNoRoundNeedsAreObsolete() {
         StateLayout layout = new StateLayout("run1", 10, 20, 2, 8);
-        assertTrue(layout.obsoleteAt(5, layout.slice(4, 1, 0, 1)), "round 4's slices, averaged already");
-        assertFalse(layout.obsoleteAt(5, layout.slice(5, 1, 0, 1)), "round 5's own slices");
-        assertFalse(layout.obsoleteAt(5, layout.averaged(4, 0, 0)), "round 5 reads round 4's average");
-        assertTrue(layout.obsoleteAt(5, layout.averaged(3, 0, 0)));
-        assertFalse(new StateLayout("run2", 10, 20, 2, 8).obsoleteAt(5, layout.averaged(3, 0, 0)), "another run's");
+        assertTrue(layout.obsoleteInTrain(5, layout.slice(4, 1, 0, 1)), "round 4's slices, averaged already");
+        assertFalse(layout.obsoleteInTrain(5, layout.slice(5, 1, 0, 1)), "round 5's own slices");
+        assertFalse(layout.obsoleteInTrain(5, layout.averaged(4, 0, 0)), "round 5 reads round 4's average");
+        assertFalse(layout.obsoleteInTrain(5, layout.averaged(3, 0, 0)), "kept until round 4's are copied");
+        assertTrue(layout.obsoleteInTrain(5, layout.averaged(2, 0, 0)));
+        assertFalse(layout.obsoleteInAverage(5, layout.slice(5, 0, 0, 1)), "the slices being averaged");
+        assertTrue(layout.obsoleteInAverage(5, layout.averaged(3, 0, 0)), "round 4's are copied: trained from");
+        assertFalse(layout.obsoleteInAverage(5, layout.averaged(4, 0, 0)), "a rerun of round 5 reads them");
+        assertFalse(new StateLayout("run2", 10, 20, 2, 8).obsoleteInTrain(5, layout.averaged(2, 0, 0)),
+                "another run's");
         assertEquals(3, layout.chunks(0).size(), "shard 0 is floats [0, 15), parameters [0, 10): chunks of 8, 2 and 5");
         assertEquals(List.of(8L, 10L, 15L), layout.chunks(0).stream().map(c -> c[1]).toList());
     }

@@ -22,14 +22,21 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Sharded averaging over the block manager computes exactly what dl4j-spark's averaging computes. */
 class ShardedAveragingTrainerTest {
     static SparkSession spark;
+    static JavaSparkContext jsc;
+    static WorkerTimes times;
+    static int[] ids;
 
     @BeforeAll
-    static void start() {
+    static void start() throws IOException {
         spark = LocalSpark.start();
+        jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        times = new WorkerTimes(jsc.sc());
+        ids = VerdictBatches.ids();
     }
 
     @AfterAll
@@ -44,6 +51,11 @@ class ShardedAveragingTrainerTest {
                 0.1, 1.0, 2, 1, 2, 1, "", false, 11, "gpt2", sync);
     }
 
+    /** The tiny GPT every test starts from (seed 5). */
+    private static ComputationGraph startNetwork() {
+        return GptNetwork.build(MODEL, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+    }
+
     /** Round r: 2 workers x 2 minibatches of the book's text. */
     private static JavaRDD<DataSet> round(JavaSparkContext jsc, int[] ids, int r) {
         List<DataSet> minibatches = new ArrayList<>();
@@ -55,10 +67,7 @@ class ShardedAveragingTrainerTest {
 
     @Test
     void threeRoundsOnTwoWorkersEqualDl4jSparkParameterAveraging() throws IOException {
-        int[] ids = VerdictBatches.ids();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        WorkerTimes times = new WorkerTimes(jsc.sc());
-        ComputationGraph start = GptNetwork.build(MODEL, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+        ComputationGraph start = startNetwork();
         try (RoundTrainer dl4j = RoundTrainer.of(jsc, start.clone(), config("dl4j"), 2, times);
              RoundTrainer sharded = RoundTrainer.of(jsc, start.clone(), config("params"), 2, times)) {
             assertEquals(AveragingTrainer.class, dl4j.getClass());
@@ -82,10 +91,7 @@ class ShardedAveragingTrainerTest {
 
     @Test
     void slicesLostBeforeAveragingAreTrainedAgainToTheSameResult() throws IOException {
-        int[] ids = VerdictBatches.ids();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        WorkerTimes times = new WorkerTimes(jsc.sc());
-        ComputationGraph start = GptNetwork.build(MODEL, 5, new Adam(1e-3), 0.1, 1.0, DataType.FLOAT);
+        ComputationGraph start = startNetwork();
         int[] attempts = new int[1];
         try (ShardedAveragingTrainer undisturbed = new ShardedAveragingTrainer(jsc, start.clone(),
                 config("params"), 2, times);
@@ -107,6 +113,48 @@ class ShardedAveragingTrainerTest {
                     disturbed.network().params().toFloatVector(), 1e-7f, "parameters");
             assertArrayEquals(undisturbed.network().getUpdater().getStateViewArray().toFloatVector(),
                     disturbed.network().getUpdater().getStateViewArray().toFloatVector(), 1e-7f, "Adam's moments");
+        }
+    }
+
+    @Test
+    void averagesLostBeforeTheNextRoundCopiedThemAreMadeAgainToTheSameResult() throws IOException {
+        ComputationGraph start = startNetwork();
+        List<Long> trained = new ArrayList<>();
+        try (ShardedAveragingTrainer undisturbed = new ShardedAveragingTrainer(jsc, start.clone(),
+                config("params"), 2, times);
+             ShardedAveragingTrainer disturbed = new ShardedAveragingTrainer(jsc, start.clone(),
+                     config("params"), 2, times)) {
+            disturbed.afterTrainStage = trained::add;
+            StateLayout layout = disturbed.layout();
+            for (int r = 0; r < 3; r++) {
+                JavaRDD<DataSet> rdd = round(jsc, ids, r);
+                assertEquals(undisturbed.fit(rdd), disturbed.fit(rdd), 1e-7, "loss, round " + (r + 1));
+                if (r == 0) { // shard 1 of round 1's averages "dies" before round 2 copies it
+                    assertEquals(1, SparkBlocks.removeLocal(name -> name.equals(layout.averaged(1, 1, 0))));
+                }
+            }
+            // shard 0 of round 3's averages "dies" before the driver reads them
+            assertEquals(1, SparkBlocks.removeLocal(name -> name.equals(layout.averaged(3, 0, 0))));
+            assertArrayEquals(undisturbed.network().params().toFloatVector(),
+                    disturbed.network().params().toFloatVector(), 1e-7f, "parameters");
+            assertArrayEquals(undisturbed.network().getUpdater().getStateViewArray().toFloatVector(),
+                    disturbed.network().getUpdater().getStateViewArray().toFloatVector(), 1e-7f, "Adam's moments");
+            assertEquals(List.of(1L, 1L, 2L, 3L, 3L), trained, "rounds 1 and 3 trained again, each once");
+        }
+    }
+
+    @Test
+    void averagesLostWithTheStateTheyCameFromStopTheRunWithTheWayToResume() throws IOException {
+        ComputationGraph start = startNetwork();
+        try (ShardedAveragingTrainer trainer = new ShardedAveragingTrainer(jsc, start, config("params"), 2, times)) {
+            StateLayout layout = trainer.layout();
+            trainer.fit(round(jsc, ids, 0));
+            trainer.network(); // the driver's network no longer holds the starting state
+            assertEquals(2, SparkBlocks.removeLocal(name -> name.equals(layout.averaged(1, 1, 0))
+                    || name.equals(layout.averaged(0, 1, 0))));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> trainer.fit(round(jsc, ids, 1)));
+            assertEquals("round 0's averaged state and the state it was trained from were both lost with their "
+                    + "executors: resume the run from its last checkpoint (--resume)", e.getMessage());
         }
     }
 }
