@@ -1,5 +1,6 @@
 package io.sparkgpt.jobs;
 
+import io.sparkgpt.tokenization.DatasetFormat;
 import io.sparkgpt.tokenization.Tokenizer;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -24,11 +25,7 @@ public final class VerdictBatches {
         float[][] x = new float[b][t];
         float[][] y = new float[b][t];
         for (int r = 0; r < b; r++) {
-            int start = ((i * b + r) * t) % (ids.length - t - 1);
-            for (int j = 0; j < t; j++) {
-                x[r][j] = ids[start + j];
-                y[r][j] = ids[start + j + 1];
-            }
+            DatasetFormat.example(ids, ((i * b + r) * t) % (ids.length - t - 1), x[r], y[r]);
         }
         return new DataSet(Nd4j.create(x), Nd4j.create(y));
     }

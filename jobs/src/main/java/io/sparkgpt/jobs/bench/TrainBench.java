@@ -5,6 +5,7 @@ import io.sparkgpt.jobs.cli.Json;
 import io.sparkgpt.jobs.model.ModelOptions;
 import io.sparkgpt.model.GptConfig;
 import io.sparkgpt.model.GptNetwork;
+import io.sparkgpt.tokenization.DatasetFormat;
 import io.sparkgpt.tokenization.Tokenizer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -266,11 +267,7 @@ public final class TrainBench implements Callable<Integer> {
             float[][] inputs = new float[batchSize][time];
             float[][] targets = new float[batchSize][time];
             for (int b = 0; b < batchSize; b++) {
-                int start = random.nextInt(windows) * time;
-                for (int t = 0; t < time; t++) {
-                    inputs[b][t] = ids[start + t];
-                    targets[b][t] = ids[start + t + 1];
-                }
+                DatasetFormat.example(ids, random.nextInt(windows) * time, inputs[b], targets[b]);
             }
             out.add(new DataSet(Nd4j.create(inputs), Nd4j.create(targets)));
         }

@@ -1,6 +1,7 @@
 package io.sparkgpt.jobs.model;
 
 import io.sparkgpt.model.GptNetwork;
+import io.sparkgpt.tokenization.DatasetFormat;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -48,10 +49,7 @@ public final class TextEvaluation {
         float[][] x = new float[rows][length];
         float[][] y = new float[rows][length];
         for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < length; j++) {
-                x[r][j] = ids[start + r * length + j];
-                y[r][j] = ids[start + r * length + j + 1];
-            }
+            DatasetFormat.example(ids, start + r * length, x[r], y[r]);
         }
         INDArray inputs = Nd4j.create(x);
         INDArray targets = Nd4j.create(y);

@@ -1,7 +1,6 @@
 package io.sparkgpt.jobs.tokenize;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sparkgpt.tokenization.DatasetFormat;
 import io.sparkgpt.tokenization.Tokenizer;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -23,8 +22,6 @@ import java.util.Map;
 public record DatasetManifest(String encoding, int vocabSize, int eotId, int maxLength, int stride,
                               String splitMethod, DatasetStats stats, List<String> warnings,
                               Map<String, Object> config) {
-    public static final String FILE = "dataset.json";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     static DatasetManifest of(TokenizeConfig config, DatasetStats stats, boolean bookSplit) {
         Tokenizer tokenizer = Tokenizer.shared(config.encoding());
@@ -37,11 +34,12 @@ public record DatasetManifest(String encoding, int vocabSize, int eotId, int max
                 config.stride(), bookSplit ? "character_mark" : "by_document", stats, warnings, config.toMap());
     }
 
+    /** The fields after {@code format_version}, which {@link DatasetFormat} writes. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("format_version", 1);
         m.put("encoding", encoding);
         m.put("vocab_size", vocabSize);
+        m.put("token_bytes", DatasetFormat.tokenBytes(vocabSize));
         m.put("eot_id", eotId);
         m.put("max_length", maxLength);
         m.put("stride", stride);
@@ -68,8 +66,8 @@ public record DatasetManifest(String encoding, int vocabSize, int eotId, int max
     }
 
     void write(FileSystem fs, Path directory) throws IOException {
-        try (FSDataOutputStream out = fs.create(new Path(directory, FILE), false)) {
-            out.write(JSON.writeValueAsBytes(toMap()));
+        try (FSDataOutputStream out = fs.create(new Path(directory, DatasetFormat.MANIFEST), false)) {
+            out.write(DatasetFormat.manifestBytes(toMap()));
         }
     }
 }

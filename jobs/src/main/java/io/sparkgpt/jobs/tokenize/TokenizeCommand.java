@@ -2,6 +2,7 @@ package io.sparkgpt.jobs.tokenize;
 
 import io.sparkgpt.jobs.cli.Json;
 import io.sparkgpt.jobs.cli.Sessions;
+import io.sparkgpt.tokenization.DatasetFormat;
 import io.sparkgpt.tokenization.Tokenizer;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -90,6 +91,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("output", result.output());
         m.put("seconds", result.seconds());
+        m.put("format_version", DatasetFormat.VERSION);
         m.putAll(result.manifest().toMap());
         return m;
     }

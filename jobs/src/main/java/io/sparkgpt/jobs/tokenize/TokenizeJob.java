@@ -4,12 +4,13 @@ import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.jobs.io.HadoopConf;
 import io.sparkgpt.jobs.io.OutputPublisher;
 import io.sparkgpt.jobs.io.WriteFailures;
+import io.sparkgpt.tokenization.DatasetFormat;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
@@ -20,6 +21,7 @@ import org.apache.spark.util.CollectionAccumulator;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -30,13 +32,13 @@ import java.util.stream.Collectors;
  * the executors, a shard a task; only file names and counts reach the driver.
  */
 public final class TokenizeJob {
-    /** The windows' columns as written under DIR/train and DIR/val. */
+    /** The windows' columns as written under DIR/train and DIR/val (see {@link DatasetFormat}). */
     public static final StructType WINDOW_SCHEMA = new StructType(new StructField[] {
-            DataTypes.createStructField("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false),
-            DataTypes.createStructField("shard", DataTypes.IntegerType, false),
-            DataTypes.createStructField("offset", DataTypes.LongType, false)});
+            DataTypes.createStructField(DatasetFormat.TOKENS, DataTypes.BinaryType, false),
+            DataTypes.createStructField(DatasetFormat.SHARD, DataTypes.IntegerType, false),
+            DataTypes.createStructField(DatasetFormat.OFFSET, DataTypes.LongType, false)});
     private static final StructType ROW_SCHEMA = new StructType(new StructField[] {
-            DataTypes.createStructField("split", DataTypes.StringType, false),
+            DataTypes.createStructField(DatasetFormat.SPLIT, DataTypes.StringType, false),
             WINDOW_SCHEMA.fields()[0], WINDOW_SCHEMA.fields()[1], WINDOW_SCHEMA.fields()[2]});
 
     private static final Pattern REMOTE_USER_ERROR =
@@ -49,7 +51,7 @@ public final class TokenizeJob {
         long started = System.nanoTime();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         try (OutputPublisher output = new OutputPublisher(config.output(), config.overwrite(), hadoop,
-                DatasetManifest.FILE)) {
+                DatasetFormat.MANIFEST)) {
             CorpusPlan plan = CorpusPlanner.plan(config, hadoop);
             boolean bookSplit = config.format() == InputFormat.TEXT && plan.files().size() == 1;
             DatasetStats stats = tokenize(spark, config, plan, bookSplit, output.temporary());
@@ -88,14 +90,27 @@ public final class TokenizeJob {
                         new ShardFunctions.FileShardToWindows(settings,
                                 jsc.broadcast(new HadoopConf(spark.sparkContext().hadoopConfiguration())), reports),
                         true);
-        try {
-            spark.createDataFrame(rows, ROW_SCHEMA).write().partitionBy("split").parquet(directory.toString());
+        String group = "sparkgpt-tokenize-" + UUID.randomUUID();
+        jsc.setJobGroup(group, "tokenize " + config.output(), false);
+        try (TokenizeProgress progress = new TokenizeProgress(jsc.sc(), group, rows.getNumPartitions(),
+                plan.totalBytes(), shardBytes(plan), System.err, TokenizeProgress.INTERVAL_SECONDS * 1000L)) {
+            writeWindows(spark.createDataFrame(rows, ROW_SCHEMA).write().partitionBy(DatasetFormat.SPLIT), directory);
         } catch (Exception e) { // Spark's SparkException is checked, though Scala doesn't declare it
             throw userErrorIn(e);
         } finally {
+            jsc.clearJobGroup();
             ParquetInput.restorePartitioning(spark);
         }
         return DatasetStats.of(reports.value(), plan, bookSplit);
+    }
+
+    /** The input bytes of each file shard, or null for Parquet input (Spark plans those reads). */
+    private static long[] shardBytes(CorpusPlan plan) {
+        if (plan.shards().isEmpty()) {
+            return null;
+        }
+        return plan.shards().stream().mapToLong(shard -> shard.ranges().stream()
+                .mapToLong(r -> r.end() - r.start()).sum()).toArray();
     }
 
     /**
@@ -130,17 +145,25 @@ public final class TokenizeJob {
 
     /** Renames Spark's split=train, split=val to train, val, writing an empty val if none. */
     private static void layOutSplits(SparkSession spark, FileSystem fs, Path directory) throws IOException {
-        for (String split : WindowRows.SPLIT_NAMES) {
-            Path written = new Path(directory, "split=" + split);
+        for (String split : DatasetFormat.SPLITS) {
+            Path written = new Path(directory, DatasetFormat.SPLIT + "=" + split);
             Path target = new Path(directory, split);
             if (fs.exists(written)) {
                 if (!fs.rename(written, target)) {
                     throw new IOException("could not rename " + written + " to " + target);
                 }
             } else {
-                spark.createDataFrame(List.<Row>of(), WINDOW_SCHEMA).write().parquet(target.toString());
+                writeWindows(spark.createDataFrame(List.<Row>of(), WINDOW_SCHEMA).write(), target);
             }
         }
+    }
+
+    /**
+     * Windows are all distinct: a dictionary of them only costs time. zstd on the raw ids gives
+     * fewer bytes a token than nanoGPT's uint16 .bin, and decompresses faster than the disk reads.
+     */
+    private static void writeWindows(DataFrameWriter<Row> writer, Path directory) {
+        writer.option("compression", "zstd").option("parquet.enable.dictionary", "false").parquet(directory.toString());
     }
 
     /** Column names, for error messages. */

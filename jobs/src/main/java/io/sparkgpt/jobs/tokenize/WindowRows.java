@@ -1,6 +1,7 @@
 package io.sparkgpt.jobs.tokenize;
 
 import io.sparkgpt.tokenization.BookSplit;
+import io.sparkgpt.tokenization.DatasetFormat;
 import io.sparkgpt.tokenization.DocumentSplit;
 import io.sparkgpt.tokenization.SlidingWindows;
 import io.sparkgpt.tokenization.TokenStream;
@@ -19,8 +20,6 @@ import java.util.function.Consumer;
  * own token stream, so offsets are positions in that split's stream of the shard.
  */
 final class WindowRows implements Iterator<Row> {
-    static final String[] SPLIT_NAMES = {"train", "val"};
-
     private final int shard;
     private final Iterator<Document> documents;
     private final TokenizeSettings settings;
@@ -42,10 +41,11 @@ final class WindowRows implements Iterator<Row> {
         this.split = new DocumentSplit(settings.valFraction(), settings.seed());
         this.report = report;
         this.onFinished = onFinished;
+        int tokenBytes = DatasetFormat.tokenBytes(tokenizer.vocabSize());
         for (int s = 0; s < 2; s++) {
-            String name = SPLIT_NAMES[s];
-            windows[s] = new SlidingWindows(settings.maxLength(), settings.stride(),
-                    (offset, ids) -> pending.add(RowFactory.create(name, ids, shard, offset)));
+            String name = DatasetFormat.SPLITS.get(s);
+            windows[s] = new SlidingWindows(settings.maxLength(), settings.stride(), (offset, ids) ->
+                    pending.add(RowFactory.create(name, DatasetFormat.encode(ids, tokenBytes), shard, offset)));
             streams[s] = new TokenStream(tokenizer.eotId(), windows[s]);
         }
     }

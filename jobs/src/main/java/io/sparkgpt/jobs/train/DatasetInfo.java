@@ -1,10 +1,9 @@
 package io.sparkgpt.jobs.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgpt.jobs.UserInputException;
-import io.sparkgpt.jobs.tokenize.DatasetManifest;
 import io.sparkgpt.model.GptConfig;
+import io.sparkgpt.tokenization.DatasetFormat;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -13,11 +12,11 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /** What a training job needs to know of a tokenized dataset, from its dataset.json. */
-public record DatasetInfo(String directory, String encoding, int vocabSize, int eotId, int maxLength,
-                          long trainWindows, long valWindows) {
+public record DatasetInfo(String directory, String encoding, int vocabSize, int tokenBytes, int eotId,
+                          int maxLength, long trainWindows, long valWindows) {
 
     public static DatasetInfo read(String directory, Configuration conf) throws IOException {
-        Path manifest = new Path(directory, DatasetManifest.FILE);
+        Path manifest = new Path(directory, DatasetFormat.MANIFEST);
         FileSystem fs = manifest.getFileSystem(conf);
         if (!fs.exists(manifest)) {
             throw new UserInputException("--data " + directory + " is not a tokenized dataset (no dataset.json; "
@@ -25,10 +24,13 @@ public record DatasetInfo(String directory, String encoding, int vocabSize, int 
         }
         JsonNode json;
         try (InputStream in = fs.open(manifest)) {
-            json = new ObjectMapper().readTree(in);
+            json = DatasetFormat.readManifest(in, directory);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException("--data: " + e.getMessage());
         }
         return new DatasetInfo(fs.makeQualified(new Path(directory)).toString(), json.get("encoding").asText(),
-                json.get("vocab_size").asInt(), json.get("eot_id").asInt(), json.get("max_length").asInt(),
+                json.get("vocab_size").asInt(), json.get("token_bytes").asInt(), json.get("eot_id").asInt(),
+                json.get("max_length").asInt(),
                 json.get("train").get("windows").asLong(), json.get("val").get("windows").asLong());
     }
 

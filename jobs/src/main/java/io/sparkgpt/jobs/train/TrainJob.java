@@ -4,6 +4,7 @@ import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.jobs.checkpoint.CheckpointStore;
 import io.sparkgpt.jobs.checkpoint.NetworkCheckpoints;
 import io.sparkgpt.jobs.checkpoint.TrainingState;
+import io.sparkgpt.tokenization.DatasetFormat;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -40,12 +41,12 @@ public final class TrainJob {
         DatasetInfo dataset = DatasetInfo.read(config.data(), hadoop);
         dataset.requireFits(config.model());
         int workers = config.workers() > 0 ? config.workers() : jsc.defaultParallelism();
-        WindowData train = WindowData.load(spark, dataset.directory(), "train");
+        WindowData train = WindowData.load(spark, dataset, DatasetFormat.TRAIN);
         RoundPlan plan = new RoundPlan(train.count(), config.windowsPerRound(workers), config.seed());
         long totalSteps = config.totalSteps(train.count(), workers);
         RunStart start = RunStart.of(config, store, workers, totalSteps, hadoop);
         EvalSample trainSample = new EvalSample(train, config.evalBatches(), config.batchSizePerWorker(), config.seed());
-        EvalSample valSample = new EvalSample(WindowData.load(spark, dataset.directory(), "val"),
+        EvalSample valSample = new EvalSample(WindowData.load(spark, dataset, DatasetFormat.VAL),
                 config.evalBatches(), config.batchSizePerWorker(), config.seed());
         WorkerTimes workerTimes = new WorkerTimes(jsc.sc());
         MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());

@@ -1,5 +1,6 @@
 package io.sparkgpt.jobs.train;
 
+import io.sparkgpt.tokenization.DatasetFormat;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -34,10 +35,10 @@ public final class WindowData {
     }
 
     /** Reads DIR/SPLIT and caches it, indexed. */
-    public static WindowData load(SparkSession spark, String dataset, String split) {
-        JavaRDD<Row> rows = spark.read().parquet(dataset + "/" + split).orderBy("shard", "offset")
-                .select("tokens").javaRDD();
-        JavaPairRDD<Long, int[]> indexed = rows.zipWithIndex().mapToPair(new IndexWindow())
+    public static WindowData load(SparkSession spark, DatasetInfo dataset, String split) {
+        JavaRDD<Row> rows = spark.read().parquet(dataset.directory() + "/" + split)
+                .orderBy(DatasetFormat.SHARD, DatasetFormat.OFFSET).select(DatasetFormat.TOKENS).javaRDD();
+        JavaPairRDD<Long, int[]> indexed = rows.zipWithIndex().mapToPair(new IndexWindow(dataset.tokenBytes()))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
         return new WindowData(indexed, indexed.count());
     }
@@ -72,26 +73,27 @@ public final class WindowData {
         return rank;
     }
 
-    /** Inputs [rows, T] and targets [rows, T] (the inputs shifted by one) of windows of T + 1 ids. */
+    /** Inputs [rows, T] and targets [rows, T] of windows of T + 1 ids. */
     public static DataSet toDataSet(List<int[]> windows) {
         int t = windows.get(0).length - 1;
         float[][] x = new float[windows.size()][t];
         float[][] y = new float[windows.size()][t];
         for (int r = 0; r < windows.size(); r++) {
-            int[] w = windows.get(r);
-            for (int j = 0; j < t; j++) {
-                x[r][j] = w[j];
-                y[r][j] = w[j + 1];
-            }
+            DatasetFormat.example(windows.get(r), 0, x[r], y[r]);
         }
         return new DataSet(Nd4j.create(x), Nd4j.create(y));
     }
 
     static final class IndexWindow implements PairFunction<Tuple2<Row, Long>, Long, int[]> {
+        private final int tokenBytes;
+
+        IndexWindow(int tokenBytes) {
+            this.tokenBytes = tokenBytes;
+        }
+
         @Override
         public Tuple2<Long, int[]> call(Tuple2<Row, Long> t) {
-            List<Integer> ids = t._1().getList(0);
-            return new Tuple2<>(t._2(), ids.stream().mapToInt(Integer::intValue).toArray());
+            return new Tuple2<>(t._2(), DatasetFormat.decode((byte[]) t._1().get(0), tokenBytes));
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgpt.jobs.LocalSpark;
 import io.sparkgpt.tokenization.BookSplit;
+import io.sparkgpt.tokenization.DatasetFormat;
 import io.sparkgpt.tokenization.SlidingWindows;
 import io.sparkgpt.tokenization.Tokenizer;
 import org.apache.spark.sql.Row;
@@ -46,7 +47,7 @@ class TokenizeJobTest {
 
     static List<int[]> windows(Path dataset, String split) {
         return spark.read().parquet(dataset.resolve(split).toString()).orderBy("shard", "offset").collectAsList()
-                .stream().map(r -> r.getList(0).stream().mapToInt(o -> (Integer) o).toArray()).toList();
+                .stream().map(r -> DatasetFormat.decode((byte[]) r.get(0), 2)).toList();
     }
 
     @Test
@@ -94,9 +95,9 @@ class TokenizeJobTest {
         assertEquals((stream.length - 16 + 6) / 7, rows.size(), "range(0, n - 16, 7)");
         for (Row row : rows) {
             long offset = row.getLong(2);
-            List<Integer> ids = row.getList(0);
-            for (int j = 0; j < ids.size(); j++) {
-                assertEquals(stream[(int) offset + j], ids.get(j), "window at " + offset + " id " + j);
+            int[] ids = DatasetFormat.decode((byte[]) row.get(0), 2);
+            for (int j = 0; j < ids.length; j++) {
+                assertEquals(stream[(int) offset + j], ids[j], "window at " + offset + " id " + j);
             }
         }
     }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -175,5 +176,16 @@ class TrainJobTest {
         assertTrue(e.getMessage().contains("vocab_size 50257 (r50k_base)") && e.getMessage().contains("is 1000"),
                 e.getMessage());
         assertFalse(Files.exists(tmp.resolve("v")), "nothing written");
+    }
+
+    /** the-verdict tokenized (--max-length 32 --stride 32) by the last sparkgpt writing format 1. */
+    @Test
+    void aDatasetOfThePreviousFormatVersionIsRefusedNamingBothVersions() throws Exception {
+        String old = Path.of(getClass().getResource("/datasets/the-verdict-format-1").toURI()).toString();
+        TrainConfig config = config(tmp.resolve("c"), GptConfig.preset("tiny"), 8, false).with(Map.of("data", old));
+        UserInputException e = assertThrows(UserInputException.class, () -> TrainJob.run(spark, config));
+        assertEquals("--data: dataset " + old + " has format_version 1 but this sparkgpt reads format_version 2: "
+                + "tokenize its corpus again with this version's sparkgpt tokenize", e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("c")), "nothing written");
     }
 }
