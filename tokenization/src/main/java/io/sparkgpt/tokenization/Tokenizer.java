@@ -26,21 +26,24 @@ public final class Tokenizer {
 
     /** The encodings this project supports, with the vocabulary facts jtokkit does not expose. */
     public enum Kind {
-        R50K_BASE("r50k_base", EncodingType.R50K_BASE, 50_257, 50_256),
-        P50K_BASE("p50k_base", EncodingType.P50K_BASE, 50_281, 50_256),
-        CL100K_BASE("cl100k_base", EncodingType.CL100K_BASE, 100_277, 100_257),
-        O200K_BASE("o200k_base", EncodingType.O200K_BASE, 200_019, 199_999);
+        R50K_BASE("r50k_base", EncodingType.R50K_BASE, 50_257, 50_256, true),
+        P50K_BASE("p50k_base", EncodingType.P50K_BASE, 50_281, 50_256, true),
+        CL100K_BASE("cl100k_base", EncodingType.CL100K_BASE, 100_277, 100_257, false),
+        O200K_BASE("o200k_base", EncodingType.O200K_BASE, 200_019, 199_999, false);
 
         final String id;
         final EncodingType type;
         final int vocabSize;
         final int eotId;
+        /** Whether text is split by GPT-2's pattern ({@link Gpt2Pieces}). */
+        final boolean gpt2Pieces;
 
-        Kind(String id, EncodingType type, int vocabSize, int eotId) {
+        Kind(String id, EncodingType type, int vocabSize, int eotId, boolean gpt2Pieces) {
             this.id = id;
             this.type = type;
             this.vocabSize = vocabSize;
             this.eotId = eotId;
+            this.gpt2Pieces = gpt2Pieces;
         }
     }
 
@@ -52,6 +55,8 @@ public final class Tokenizer {
 
     private final Kind kind;
     private final Encoding encoding;
+    /** Each thread's ids of the pieces it has seen (threads never wait for each other's). */
+    private final ThreadLocal<PieceIds> pieceIds = ThreadLocal.withInitial(PieceIds::new);
 
     private Tokenizer(Kind kind) {
         this.kind = kind;
@@ -91,8 +96,42 @@ public final class Tokenizer {
         return kind.eotId;
     }
 
-    /** Encodes text as ordinary text (special-token strings are not special). */
+    /**
+     * Encodes text as ordinary text (special-token strings are not special). For GPT-2's pattern,
+     * each piece's ids come from this thread's cache, or from jtokkit's BPE of the piece alone
+     * (BPE never crosses a piece): most words of real text repeat. The ids are jtokkit's.
+     */
     public int[] encode(String text) {
+        if (!kind.gpt2Pieces) {
+            return encodeUncached(text);
+        }
+        PieceIds known = pieceIds.get();
+        int[] out = new int[text.length() / 3 + 16];
+        int size = 0;
+        Gpt2Pieces pieces = new Gpt2Pieces(text);
+        for (int start = 0, end; (end = pieces.next(start)) > 0; start = end) {
+            int hash = PieceIds.hash(text, start, end);
+            int e = known.find(text, start, end, hash);
+            if (e >= 0) {
+                out = ensure(out, size + known.idCount(e));
+                size = known.copyIds(e, out, size);
+            } else {
+                int[] ids = encoding.encodeOrdinary(text.substring(start, end)).toArray();
+                known.put(text, start, end, hash, ids);
+                out = ensure(out, size + ids.length);
+                System.arraycopy(ids, 0, out, size, ids.length);
+                size += ids.length;
+            }
+        }
+        return Arrays.copyOf(out, size);
+    }
+
+    private static int[] ensure(int[] a, int needed) {
+        return needed <= a.length ? a : Arrays.copyOf(a, Math.max(needed, a.length * 2));
+    }
+
+    /** jtokkit's encodeOrdinary of the whole text, as is (the reference {@link #encode} equals). */
+    public int[] encodeUncached(String text) {
         return encoding.encodeOrdinary(text).toArray();
     }
 
