@@ -81,12 +81,17 @@ public final class DatasetFormat {
         }
     }
 
-    /** dataset.json's bytes: {@code format_version} first, then {@code fields} in their order. */
-    public static byte[] manifestBytes(Map<String, Object> fields) throws IOException {
+    /** dataset.json's content: {@code format_version} first, then {@code fields} in their order. */
+    public static Map<String, Object> manifest(Map<String, Object> fields) {
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put(VERSION_KEY, VERSION);
         manifest.putAll(fields);
-        return JSON.writeValueAsBytes(manifest);
+        return manifest;
+    }
+
+    /** dataset.json's bytes, as {@link #manifest} lays it out. */
+    public static byte[] manifestBytes(Map<String, Object> fields) throws IOException {
+        return JSON.writeValueAsBytes(manifest(fields));
     }
 
     /** Reads dataset.json of {@code dataset}, refusing another format version, naming both. */

@@ -15,7 +15,6 @@ final class Gpt2Pieces {
     private static final int OTHER = 4;
 
     private final String text;
-    private int end;
 
     Gpt2Pieces(String text) {
         this.text = text;

@@ -78,9 +78,9 @@ final class PieceIds {
         if (at + 5 > entries.length) {
             entries = Arrays.copyOf(entries, entries.length * 2);
         }
-        keys = ensure(keys, keysUsed + length);
+        keys = grow(keys, keysUsed + length);
         text.getChars(start, end, keys, keysUsed);
-        ids = ensure(ids, idsUsed + pieceIds.length);
+        ids = grow(ids, idsUsed + pieceIds.length);
         System.arraycopy(pieceIds, 0, ids, idsUsed, pieceIds.length);
         entries[at] = hash;
         entries[at + 1] = keysUsed;
@@ -96,11 +96,12 @@ final class PieceIds {
         slots[slot] = ++size;
     }
 
-    private static char[] ensure(char[] a, int needed) {
+    private static char[] grow(char[] a, int needed) {
         return needed <= a.length ? a : Arrays.copyOf(a, Math.max(needed, a.length * 2));
     }
 
-    private static int[] ensure(int[] a, int needed) {
+    /** {@code a}, or a copy at least twice as long if it holds fewer than {@code needed}. */
+    static int[] grow(int[] a, int needed) {
         return needed <= a.length ? a : Arrays.copyOf(a, Math.max(needed, a.length * 2));
     }
 }

@@ -113,21 +113,17 @@ public final class Tokenizer {
             int hash = PieceIds.hash(text, start, end);
             int e = known.find(text, start, end, hash);
             if (e >= 0) {
-                out = ensure(out, size + known.idCount(e));
+                out = PieceIds.grow(out, size + known.idCount(e));
                 size = known.copyIds(e, out, size);
             } else {
                 int[] ids = encoding.encodeOrdinary(text.substring(start, end)).toArray();
                 known.put(text, start, end, hash, ids);
-                out = ensure(out, size + ids.length);
+                out = PieceIds.grow(out, size + ids.length);
                 System.arraycopy(ids, 0, out, size, ids.length);
                 size += ids.length;
             }
         }
         return Arrays.copyOf(out, size);
-    }
-
-    private static int[] ensure(int[] a, int needed) {
-        return needed <= a.length ? a : Arrays.copyOf(a, Math.max(needed, a.length * 2));
     }
 
     /** jtokkit's encodeOrdinary of the whole text, as is (the reference {@link #encode} equals). */

@@ -9,6 +9,11 @@ import java.util.List;
  */
 public record Shard(int index, List<FileRange> ranges) implements Serializable {
 
+    /** The input bytes the shard reads. */
+    public long bytes() {
+        return ranges.stream().mapToLong(r -> r.end() - r.start()).sum();
+    }
+
     /** Bytes [start, end) of a file: the lines that start in the range belong to it. */
     public record FileRange(String path, long start, long end, long fileLength) implements Serializable {
         public boolean wholeFile() {

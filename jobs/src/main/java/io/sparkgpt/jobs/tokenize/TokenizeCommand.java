@@ -91,8 +91,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("output", result.output());
         m.put("seconds", result.seconds());
-        m.put("format_version", DatasetFormat.VERSION);
-        m.putAll(result.manifest().toMap());
+        m.putAll(DatasetFormat.manifest(result.manifest().toMap()));
         return m;
     }
 

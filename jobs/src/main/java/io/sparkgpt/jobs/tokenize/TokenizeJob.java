@@ -109,8 +109,7 @@ public final class TokenizeJob {
         if (plan.shards().isEmpty()) {
             return null;
         }
-        return plan.shards().stream().mapToLong(shard -> shard.ranges().stream()
-                .mapToLong(r -> r.end() - r.start()).sum()).toArray();
+        return plan.shards().stream().mapToLong(Shard::bytes).toArray();
     }
 
     /**
