@@ -61,10 +61,10 @@ final class ShardTransfer {
                 }
                 List<String> wanted = names;
                 List<Long> from = starts;
-                Set<Integer> missing = SparkBlocks.readAll(wanted, (i, bytes) -> {
-                    state.write(from.get(i), bytes);
+                Set<Integer> missing = SparkBlocks.readAll(wanted, 4 * layout.chunkFloats(), (i, block) -> {
+                    state.write(from.get(i), block.bytes());
                     if (copies != null && !SparkBlocks.holds(wanted.get(i))) {
-                        keepCopy(wanted.get(i), bytes, copies, puts);
+                        keepCopy(wanted.get(i), block.keep(), copies, puts);
                     }
                 }).join();
                 List<Integer> lost = new ArrayList<>(new TreeSet<>(missing));
@@ -79,9 +79,8 @@ final class ShardTransfer {
         }
     }
 
-    /** Stores a copy of {@code bytes} (valid only now) as block {@code name}, on the putter thread. */
-    private static void keepCopy(String name, ByteBuffer bytes, StorageLevel level, List<CompletableFuture<Void>> puts) {
-        ByteBuffer copy = SparkBlocks.copyOf(bytes);
+    /** Stores {@code copy} (pooled, handed over) as block {@code name}, on the putter thread. */
+    private static void keepCopy(String name, ByteBuffer copy, StorageLevel level, List<CompletableFuture<Void>> puts) {
         synchronized (puts) {
             puts.add(CompletableFuture.runAsync(() -> SparkBlocks.putPooled(name, copy, level), PUTTER));
         }
@@ -156,8 +155,10 @@ final class ShardTransfer {
         for (int w = 0; w < workers; w++) {
             names.add(layout.slice(round, shard, chunk, w));
         }
-        return SparkBlocks.readAll(names, (w, bytes) ->
-                bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(into[w], 0, bytes.remaining() / 4));
+        return SparkBlocks.readAll(names, 4 * layout.chunkFloats(), (w, block) -> {
+            ByteBuffer bytes = block.bytes();
+            bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(into[w], 0, bytes.remaining() / 4);
+        });
     }
 
     private static void add(float[] sum, float[] slice, int length) {

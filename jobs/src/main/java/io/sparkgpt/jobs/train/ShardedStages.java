@@ -44,8 +44,8 @@ final class ShardedStages {
             for (int c = 0; c < layout.chunks(shard).size(); c++) {
                 names.add(layout.seed(shard, c));
             }
-            Set<Integer> missing = SparkBlocks.readAll(names, (c, bytes) ->
-                    SparkBlocks.putCopy(layout.averaged(0, shard, c), bytes, level)).join();
+            Set<Integer> missing = SparkBlocks.readAll(names, 4 * layout.chunkFloats(), (c, block) ->
+                    SparkBlocks.putPooled(layout.averaged(0, shard, c), block.keep(), level)).join();
             if (!missing.isEmpty()) {
                 throw new IllegalStateException("the driver's block " + names.get(missing.iterator().next()) + " is gone");
             }

@@ -102,11 +102,6 @@ final class SparkBlocks {
         }
     }
 
-    /** Stores a copy of {@code bytes} (valid only now, as {@link #readAll} hands them) in pooled memory. */
-    static void putCopy(String name, ByteBuffer bytes, StorageLevel level) {
-        putPooled(name, copyOf(bytes), level);
-    }
-
     /** A pooled buffer holding the remaining bytes of {@code bytes}. */
     static ByteBuffer copyOf(ByteBuffer bytes) {
         ByteBuffer copy = BlockMemory.take(bytes.remaining());
@@ -123,9 +118,13 @@ final class SparkBlocks {
      * <p>
      * Remote blocks go through the block transfer service directly, not BlockManager.getRemoteBytes,
      * which copies every fetched block into a new heap array: at 32 MB a block those humongous
-     * allocations and the GC cycles they start cost more than the transfer.
+     * allocations and the GC cycles they start cost more than the transfer. They are streamed
+     * (Spark's protocol for fetching to disk) into pooled memory of {@code blockBytes}, the
+     * largest block's size, not fetched as chunks: a chunk is one frame, which Spark's frame
+     * decoder gathers in fresh 20 MB buffers and {@code nioByteBuffer()} copies once more.
      */
-    static CompletableFuture<Set<Integer>> readAll(List<String> names, BiConsumer<Integer, ByteBuffer> reader) {
+    static CompletableFuture<Set<Integer>> readAll(List<String> names, int blockBytes,
+                                                   BiConsumer<Integer, FetchedBlock> reader) {
         BlockManager bm = blockManager();
         Set<Integer> missing = ConcurrentHashMap.newKeySet();
         List<Integer> remote = new ArrayList<>();
@@ -149,17 +148,17 @@ final class SparkBlocks {
             }
         }
         List<CompletableFuture<Void>> fetches = new ArrayList<>();
-        bySource.forEach((from, indexes) -> fetches.add(fetch(bm, from, names, indexes, reader, missing)));
+        bySource.forEach((from, indexes) -> fetches.add(fetch(bm, from, names, indexes, blockBytes, reader, missing)));
         return CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new)).thenApply(x -> missing);
     }
 
-    private static boolean readLocal(BlockManager bm, BlockId id, int index, BiConsumer<Integer, ByteBuffer> reader) {
+    private static boolean readLocal(BlockManager bm, BlockId id, int index, BiConsumer<Integer, FetchedBlock> reader) {
         Option<BlockData> local = bm.getLocalBytes(id);
         if (local.isEmpty()) {
             return false;
         }
         try {
-            reader.accept(index, local.get().toByteBuffer());
+            reader.accept(index, new FetchedBlock(local.get().toByteBuffer(), null));
         } finally {
             bm.releaseLock(id, Option.empty());
         }
@@ -177,9 +176,24 @@ final class SparkBlocks {
         return others.isEmpty() ? null : others.get(Math.floorMod(index + bm.blockManagerId().hashCode(), others.size()));
     }
 
+    /**
+     * Reads the named blocks of this JVM's block manager through the block transfer service, as
+     * another executor would fetch them (tests: local mode has no other block manager).
+     */
+    static CompletableFuture<Set<Integer>> readThroughTransport(List<String> names, int blockBytes,
+                                                                BiConsumer<Integer, FetchedBlock> reader) {
+        BlockManager bm = blockManager();
+        Set<Integer> missing = ConcurrentHashMap.newKeySet();
+        List<Integer> all = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            all.add(i);
+        }
+        return fetch(bm, bm.blockManagerId(), names, all, blockBytes, reader, missing).thenApply(x -> missing);
+    }
+
     private static CompletableFuture<Void> fetch(BlockManager bm, BlockManagerId from, List<String> names,
-                                                 List<Integer> indexes, BiConsumer<Integer, ByteBuffer> reader,
-                                                 Set<Integer> missing) {
+                                                 List<Integer> indexes, int blockBytes,
+                                                 BiConsumer<Integer, FetchedBlock> reader, Set<Integer> missing) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Map<String, Integer> byId = new LinkedHashMap<>(); // in request order: blocks arrive in it
         for (int i : indexes) {
@@ -190,7 +204,7 @@ final class SparkBlocks {
             @Override
             public void onBlockFetchSuccess(String blockId, ManagedBuffer data) {
                 try {
-                    reader.accept(byId.get(blockId), data.nioByteBuffer());
+                    reader.accept(byId.get(blockId), BlockDownloads.fetched(data));
                 } catch (Throwable e) {
                     done.completeExceptionally(e);
                 }
@@ -211,7 +225,7 @@ final class SparkBlocks {
             }
         };
         bm.blockTransferService().fetchBlocks(from.host(), from.port(), from.executorId(),
-                byId.keySet().toArray(String[]::new), listener, null);
+                byId.keySet().toArray(String[]::new), listener, new BlockDownloads(blockBytes));
         return done;
     }
 

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,7 +53,7 @@ class BlockMemoryTest {
 
     private static ByteBuffer read(String name) {
         ByteBuffer[] out = new ByteBuffer[1];
-        Set<Integer> missing = SparkBlocks.readAll(List.of(name), (i, bytes) -> out[0] = SparkBlocks.copyOf(bytes)).join();
+        Set<Integer> missing = SparkBlocks.readAll(List.of(name), 1 << 20, (i, block) -> out[0] = SparkBlocks.copyOf(block.bytes())).join();
         assertTrue(missing.isEmpty(), name + " is stored");
         return out[0];
     }
@@ -68,6 +69,20 @@ class BlockMemoryTest {
         ByteBuffer again = BlockMemory.take(3_000_000);
         assertSame(pooled, again, "the removed block's buffer, reused");
         assertEquals(expected, again);
+    }
+
+    @Test
+    void aBlockFetchedThroughTheTransportArrivesWholeInPooledMemoryOfAnySizeAndCanBeKeptWithoutACopy() {
+        ByteBuffer expected = store("sparkgpt-memtest-c", filled(3_000_000, 5), StorageLevel.MEMORY_AND_DISK_SER());
+        for (int blockBytes : new int[] {1 << 20, 4 << 20}) { // smaller than the block (it grows), larger
+            ByteBuffer[] out = new ByteBuffer[1];
+            Set<Integer> missing = SparkBlocks.readThroughTransport(List.of("sparkgpt-memtest-c"), blockBytes,
+                    (i, block) -> out[i] = block.keep()).join();
+            assertEquals(Set.of(), missing);
+            assertEquals(expected, out[0], "fetched into " + blockBytes + " bytes");
+            assertNotSame(out[0], BlockMemory.take(out[0].capacity()), "handed over, not back in the pool");
+        }
+        SparkBlocks.removeLocal("sparkgpt-memtest-c"::equals);
     }
 
     @Test
