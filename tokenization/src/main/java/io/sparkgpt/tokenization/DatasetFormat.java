@@ -31,6 +31,13 @@ public final class DatasetFormat {
     public static final String TRAIN = "train";
     public static final String VAL = "val";
     public static final List<String> SPLITS = List.of(TRAIN, VAL);
+    /** dataset.json's keys that readers use (the splits' statistics are under {@link #TRAIN} and {@link #VAL}). */
+    public static final String ENCODING = "encoding";
+    public static final String VOCAB_SIZE = "vocab_size";
+    public static final String TOKEN_BYTES = "token_bytes";
+    public static final String EOT_ID = "eot_id";
+    public static final String MAX_LENGTH = "max_length";
+    public static final String WINDOWS = "windows";
     private static final String VERSION_KEY = "format_version";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

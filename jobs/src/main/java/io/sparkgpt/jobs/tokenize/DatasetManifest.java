@@ -37,16 +37,16 @@ public record DatasetManifest(String encoding, int vocabSize, int eotId, int max
     /** The fields after {@code format_version}, which {@link DatasetFormat} writes. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("encoding", encoding);
-        m.put("vocab_size", vocabSize);
-        m.put("token_bytes", DatasetFormat.tokenBytes(vocabSize));
-        m.put("eot_id", eotId);
-        m.put("max_length", maxLength);
+        m.put(DatasetFormat.ENCODING, encoding);
+        m.put(DatasetFormat.VOCAB_SIZE, vocabSize);
+        m.put(DatasetFormat.TOKEN_BYTES, DatasetFormat.tokenBytes(vocabSize));
+        m.put(DatasetFormat.EOT_ID, eotId);
+        m.put(DatasetFormat.MAX_LENGTH, maxLength);
         m.put("stride", stride);
         m.put("split_method", splitMethod);
         m.put("documents", stats.documents());
-        m.put("train", split(stats.train()));
-        m.put("val", split(stats.val()));
+        m.put(DatasetFormat.TRAIN, split(stats.train()));
+        m.put(DatasetFormat.VAL, split(stats.val()));
         m.put("skipped", stats.skipped());
         m.put("skipped_examples", stats.skippedExamples().stream().map(e -> Map.of(
                 "file", e.file(), "line", e.line(), "reason", e.reason())).toList());
@@ -60,7 +60,7 @@ public record DatasetManifest(String encoding, int vocabSize, int eotId, int max
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("documents", s.documents());
         m.put("tokens", s.tokens());
-        m.put("windows", s.windows());
+        m.put(DatasetFormat.WINDOWS, s.windows());
         m.put("shards", s.shards());
         return m;
     }

@@ -28,10 +28,13 @@ public record DatasetInfo(String directory, String encoding, int vocabSize, int 
         } catch (IllegalArgumentException e) {
             throw new UserInputException("--data: " + e.getMessage());
         }
-        return new DatasetInfo(fs.makeQualified(new Path(directory)).toString(), json.get("encoding").asText(),
-                json.get("vocab_size").asInt(), json.get("token_bytes").asInt(), json.get("eot_id").asInt(),
-                json.get("max_length").asInt(),
-                json.get("train").get("windows").asLong(), json.get("val").get("windows").asLong());
+        JsonNode train = json.get(DatasetFormat.TRAIN);
+        JsonNode val = json.get(DatasetFormat.VAL);
+        return new DatasetInfo(fs.makeQualified(new Path(directory)).toString(),
+                json.get(DatasetFormat.ENCODING).asText(), json.get(DatasetFormat.VOCAB_SIZE).asInt(),
+                json.get(DatasetFormat.TOKEN_BYTES).asInt(), json.get(DatasetFormat.EOT_ID).asInt(),
+                json.get(DatasetFormat.MAX_LENGTH).asInt(), train.get(DatasetFormat.WINDOWS).asLong(),
+                val.get(DatasetFormat.WINDOWS).asLong());
     }
 
     /** Refuses a dataset whose ids or windows don't fit the model, naming both. */
