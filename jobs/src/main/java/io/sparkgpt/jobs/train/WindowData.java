@@ -6,6 +6,7 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.Function;
+import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.api.java.function.PairFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -15,6 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -49,7 +51,7 @@ public final class WindowData {
 
     /** The windows with these indices, collected in this order (small samples, for evaluation). */
     public List<int[]> collect(int[] indices) {
-        Map<Long, int[]> found = new HashMap<>(indexed.filter(new Wanted(rankOf(indices))).collectAsMap());
+        Map<Long, int[]> found = new HashMap<>(indexed.filter(new Wanted(ranksOf(indices))).collectAsMap());
         List<int[]> out = new ArrayList<>();
         for (int i : indices) {
             out.add(found.get((long) i));
@@ -57,20 +59,27 @@ public final class WindowData {
         return out;
     }
 
-    /** One round: {@code workers} partitions of {@code perWorker} windows, as DataSets of {@code batch}. */
+    /**
+     * One round: {@code workers} partitions of {@code perWorker} windows, as DataSets of {@code batch}.
+     * A window in two places of the round (two epochs meet inside it) is in both.
+     */
     public JavaRDD<DataSet> round(int[] indices, int workers, int perWorker, int batch) {
-        Map<Long, Integer> rank = rankOf(indices);
-        return indexed.filter(new Wanted(rank)).mapToPair(new ByRank(rank))
+        Map<Long, int[]> ranks = ranksOf(indices);
+        return indexed.filter(new Wanted(ranks)).flatMapToPair(new ByRank(ranks))
                 .repartitionAndSortWithinPartitions(new WorkerPartitioner(workers, perWorker))
                 .values().mapPartitions(new ToDataSets(batch), true);
     }
 
-    private static Map<Long, Integer> rankOf(int[] indices) {
-        Map<Long, Integer> rank = new HashMap<>();
-        for (int i = 0; i < indices.length; i++) {
-            rank.put((long) indices[i], i);
+    /** Window index to its positions in {@code indices} (a window may have several). */
+    private static Map<Long, int[]> ranksOf(int[] indices) {
+        Map<Long, int[]> ranks = new HashMap<>();
+        for (int rank = 0; rank < indices.length; rank++) {
+            int[] before = ranks.getOrDefault((long) indices[rank], new int[0]);
+            int[] now = Arrays.copyOf(before, before.length + 1);
+            now[before.length] = rank;
+            ranks.put((long) indices[rank], now);
         }
-        return rank;
+        return ranks;
     }
 
     /** Inputs [rows, T] and targets [rows, T] of windows of T + 1 ids. */
@@ -98,9 +107,9 @@ public final class WindowData {
     }
 
     static final class Wanted implements Function<Tuple2<Long, int[]>, Boolean> {
-        private final Map<Long, Integer> rank;
+        private final Map<Long, int[]> rank;
 
-        Wanted(Map<Long, Integer> rank) {
+        Wanted(Map<Long, int[]> rank) {
             this.rank = rank;
         }
 
@@ -110,16 +119,20 @@ public final class WindowData {
         }
     }
 
-    static final class ByRank implements PairFunction<Tuple2<Long, int[]>, Integer, int[]> {
-        private final Map<Long, Integer> rank;
+    static final class ByRank implements PairFlatMapFunction<Tuple2<Long, int[]>, Integer, int[]> {
+        private final Map<Long, int[]> ranks;
 
-        ByRank(Map<Long, Integer> rank) {
-            this.rank = rank;
+        ByRank(Map<Long, int[]> ranks) {
+            this.ranks = ranks;
         }
 
         @Override
-        public Tuple2<Integer, int[]> call(Tuple2<Long, int[]> t) {
-            return new Tuple2<>(rank.get(t._1()), t._2());
+        public Iterator<Tuple2<Integer, int[]>> call(Tuple2<Long, int[]> t) {
+            List<Tuple2<Integer, int[]>> out = new ArrayList<>();
+            for (int rank : ranks.get(t._1())) {
+                out.add(new Tuple2<>(rank, t._2()));
+            }
+            return out.iterator();
         }
     }
 
