@@ -1,0 +1,134 @@
+package io.sparkgpt.model.engine;
+
+import io.sparkgpt.model.engine.Blas.Mat;
+
+/**
+ * Causal multi-head self-attention on the fused projection qkv [B*T, 3C] (q | k | v, head h in
+ * columns h*hs .. (h+1)*hs of each): per (batch, head) two rank-2 GEMMs on strided views of qkv,
+ * the 1/sqrt(hs) scale passed as alpha, and a softmax over the lower triangle only. ND4J's rank-4
+ * matmul would take libnd4j's scalar batched loop; these reach cblas_sgemm.
+ *
+ * <p>Keeps the attention probabilities P [B, NH, T, T] for backward (the mask above the
+ * diagonal is exact zeros); their dropout mask is regenerated, not stored.
+ */
+public final class Attention {
+
+    private final int b;
+    private final int t;
+    private final int c;
+    private final int nh;
+    private final int hs;
+    private final double scale;
+    /** One (b, h)'s dropped-out probabilities, and the gradient of P: [T, T] scratch. */
+    private final Buf dropped;
+    private final Buf dProbs;
+
+    public Attention(Buf.Factory alloc, int batch, int time, int emb, int heads) {
+        this.b = batch;
+        this.t = time;
+        this.c = emb;
+        this.nh = heads;
+        this.hs = emb / heads;
+        this.scale = 1.0 / Math.sqrt(hs);
+        this.dropped = alloc.buf((long) time * time);
+        this.dProbs = alloc.buf((long) time * time);
+    }
+
+    /** Elements of P for one layer. */
+    public static long probsLength(int batch, int time, int heads) {
+        return (long) batch * heads * time * time;
+    }
+
+    /** out [B*T, C] = softmax(q k^T / sqrt(hs) + causal mask) v per head; probs [B, NH, T, T] kept. */
+    public void forward(Buf out, Buf qkv, Buf probs, Dropout dropout, long siteKey) {
+        int ld = 3 * c;
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < nh; h++) {
+                int q = bi * t * ld + h * hs;                                    // [T, hs] at stride 3C
+                int p = (bi * nh + h) * t * t;                                   // [T, T]
+                Blas.gemm(false, true, t, t, hs, scale, Mat.of(qkv, q, ld), Mat.of(qkv, q + c, ld),
+                        0, Mat.of(probs, p, t));
+                causalSoftmax(probs, p);
+                Buf weights = dropOut(probs, p, dropout, siteKey);
+                int wOff = weights == probs ? p : 0;
+                Blas.gemm(false, false, t, hs, t, 1, Mat.of(weights, wOff, t), Mat.of(qkv, q + 2 * c, ld),
+                        0, Mat.of(out, bi * t * c + h * hs, c));
+            }
+        }
+    }
+
+    /** dqkv [B*T, 3C] = the gradient of qkv given dout [B*T, C] (written, not added). */
+    public void backward(Buf dqkv, Buf dout, Buf qkv, Buf probs, Dropout dropout, long siteKey) {
+        int ld = 3 * c;
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < nh; h++) {
+                int q = bi * t * ld + h * hs;
+                int p = (bi * nh + h) * t * t;
+                int dy = bi * t * c + h * hs;
+                Buf weights = dropOut(probs, p, dropout, siteKey);
+                int wOff = weights == probs ? p : 0;
+                // dV = W^T dY; dW = dY V^T
+                Blas.gemm(true, false, t, hs, t, 1, Mat.of(weights, wOff, t), Mat.of(dout, dy, c),
+                        0, Mat.of(dqkv, q + 2 * c, ld));
+                Blas.gemm(false, true, t, t, hs, 1, Mat.of(dout, dy, c), Mat.of(qkv, q + 2 * c, ld),
+                        0, Mat.of(dProbs, 0, t));
+                if (dropout.active()) {
+                    dropout.apply(dProbs, 0, t * t, siteKey, (long) p);
+                }
+                causalSoftmaxBackward(probs, p);                                 // dProbs becomes dScores
+                // dQ = dS K * scale; dK = dS^T Q * scale
+                Blas.gemm(false, false, t, hs, t, scale, Mat.of(dProbs, 0, t), Mat.of(qkv, q + c, ld),
+                        0, Mat.of(dqkv, q, ld));
+                Blas.gemm(true, false, t, hs, t, scale, Mat.of(dProbs, 0, t), Mat.of(qkv, q, ld),
+                        0, Mat.of(dqkv, q + c, ld));
+            }
+        }
+    }
+
+    /** Row i of the [T, T] block at p: softmax over columns 0..i, zeros after. */
+    private void causalSoftmax(Buf s, int p) {
+        for (int i = 0; i < t; i++) {
+            int row = p + i * t;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j <= i; j++) {
+                max = Math.max(max, s.get(row + j));
+            }
+            double sum = 0;
+            for (int j = 0; j <= i; j++) {
+                double e = Math.exp(s.get(row + j) - max);
+                s.set(row + j, e);
+                sum += e;
+            }
+            double inv = 1.0 / sum;
+            for (int j = 0; j <= i; j++) {
+                s.set(row + j, s.get(row + j) * inv);
+            }
+            s.zero(row + i + 1, t - i - 1);
+        }
+    }
+
+    /** dProbs := P * (dProbs - rowsum(P * dProbs)) on the lower triangle, 0 above it. */
+    private void causalSoftmaxBackward(Buf probs, int p) {
+        for (int i = 0; i < t; i++) {
+            int row = i * t;
+            double dot = 0;
+            for (int j = 0; j <= i; j++) {
+                dot += probs.get(p + row + j) * dProbs.get(row + j);
+            }
+            for (int j = 0; j <= i; j++) {
+                dProbs.set(row + j, probs.get(p + row + j) * (dProbs.get(row + j) - dot));
+            }
+            dProbs.zero(row + i + 1, t - i - 1);
+        }
+    }
+
+    /** P itself without dropout; else its dropped-out copy in scratch (mask from P's element index). */
+    private Buf dropOut(Buf probs, int p, Dropout dropout, long siteKey) {
+        if (!dropout.active()) {
+            return probs;
+        }
+        dropped.copyFrom(probs, p, 0, t * t);
+        dropout.apply(dropped, 0, t * t, siteKey, (long) p);
+        return dropped;
+    }
+}

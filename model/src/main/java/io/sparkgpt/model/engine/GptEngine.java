@@ -1,0 +1,182 @@
+package io.sparkgpt.model.engine;
+
+import io.sparkgpt.model.GptConfig;
+import io.sparkgpt.model.GptParams;
+import io.sparkgpt.model.engine.Blas.Mat;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The book's GPT (chapter 4), forward and backward written out as llm.c's train_gpt2.c writes
+ * them: token + position embedding and dropout; n_layers pre-LayerNorm blocks
+ * x + drop(attn(LN1(x))), x + drop(fc2(GELU(fc(LN2(x))))); the final LayerNorm; the head and the
+ * cross-entropy fused in chunks. Every matrix product is one rank-2 GEMM on [B*T, width] rows.
+ *
+ * <p>Dropout sites: 0 the embedding; for block l, 1 + 3l the attention probabilities, 2 + 3l
+ * the attention output, 3 + 3l the MLP output. Buffers are allocated once per (batch, T).
+ */
+public final class GptEngine {
+
+    private final GptConfig c;
+    private final Buf.Factory alloc;
+    private final Dropout dropout;
+    private final Dropout noDropout = new Dropout(0);
+    /** The sinusoidal position table [context, C], or null for learned positions (wpe). */
+    private final Buf sinusoid;
+    private Activations acts;
+    private long stepSeed;
+    private boolean training;
+
+    public GptEngine(GptConfig c, DataType dtype, Buf sinusoidTable) {
+        this.c = c;
+        this.alloc = Buf.allocator(dtype);
+        this.dropout = new Dropout(c.dropRate());
+        this.sinusoid = sinusoidTable;
+    }
+
+    /**
+     * One training pass: forward with dropout from {@code seed}, the loss, and backward into
+     * {@code grads} (zeroed first). Returns the sum over all batch*T positions of the next-token
+     * cross-entropy; the gradients are those of that sum times {@code gradScale}.
+     */
+    public double lossAndGradients(Tensors params, Tensors grads, int[][] tokens, int[][] targets,
+                                   long seed, double gradScale) {
+        start(tokens, targets, true, seed);
+        forward(params);
+        Activations a = acts;
+        grads.zero();
+        Buf head = params.get(headName());
+        double loss = a.head.lossAndBackward(a.lnf, a.rows, Mat.of(head, 0, c.embDim()), a.targets, gradScale,
+                a.dNorm, Mat.of(grads.get(headName()), 0, c.embDim()));
+        a.dResidual.zero(0, a.dResidual.length());
+        Kernels.layerNormBackward(a.dResidual, grads.get(GptParams.FINAL_NORM_SCALE), 0,
+                grads.get(GptParams.FINAL_NORM_SHIFT), 0, a.dNorm, a.residual[c.nLayers()],
+                params.get(GptParams.FINAL_NORM_SCALE), 0, a.lnfMean, a.lnfRstd, a.rows, c.embDim());
+        for (int l = c.nLayers() - 1; l >= 0; l--) {
+            Blocks.backward(this, l, params, grads);
+        }
+        embeddingBackward(grads);
+        return loss;
+    }
+
+    /** The summed next-token cross-entropy without dropout or gradients (evaluation). */
+    public double loss(Tensors params, int[][] tokens, int[][] targets) {
+        start(tokens, targets, false, 0);
+        forward(params);
+        Buf head = params.get(headName());
+        return acts.head.lossAndBackward(acts.lnf, acts.rows, Mat.of(head, 0, c.embDim()), acts.targets, 0,
+                null, null);
+    }
+
+    /** Logits [batch*T, vocab] into {@code out}, without dropout (inference). */
+    public void logits(Tensors params, int[][] tokens, Buf out) {
+        start(tokens, null, false, 0);
+        forward(params);
+        CrossEntropyHead.logits(out, acts.lnf, acts.rows, c.vocabSize(), c.embDim(),
+                Mat.of(params.get(headName()), 0, c.embDim()));
+    }
+
+    private void start(int[][] tokens, int[][] targets, boolean train, long seed) {
+        int b = tokens.length;
+        int t = tokens[0].length;
+        if (t > c.contextLength()) {
+            throw new IllegalArgumentException("sequence length " + t + " exceeds context_length " + c.contextLength());
+        }
+        if (acts == null || acts.batch != b || acts.time != t) {
+            acts = null;                                                       // let the old buffers go first
+            acts = new Activations(c, alloc, b, t);
+        }
+        copyIds(tokens, acts.tokens, t, "token");
+        if (targets != null) {
+            copyIds(targets, acts.targets, t, "target");
+        }
+        this.training = train;
+        this.stepSeed = seed;
+    }
+
+    private void copyIds(int[][] ids, int[] into, int t, String what) {
+        for (int b = 0; b < ids.length; b++) {
+            if (ids[b].length != t) {
+                throw new IllegalArgumentException(what + " row " + b + " has " + ids[b].length + " ids, not " + t);
+            }
+            for (int i = 0; i < t; i++) {
+                int id = ids[b][i];
+                if (id < 0 || id >= c.vocabSize()) {
+                    throw new IllegalArgumentException(what + " id " + id + " at [" + b + ", " + i
+                            + "] is outside the vocabulary [0, " + c.vocabSize() + ")");
+                }
+                into[b * t + i] = id;
+            }
+        }
+    }
+
+    private void forward(Tensors params) {
+        embeddingForward(params);
+        for (int l = 0; l < c.nLayers(); l++) {
+            Blocks.forward(this, l, params);
+        }
+        Kernels.layerNorm(acts.lnf, acts.residual[c.nLayers()], acts.rows, c.embDim(),
+                params.get(GptParams.FINAL_NORM_SCALE), 0, params.get(GptParams.FINAL_NORM_SHIFT), 0,
+                acts.lnfMean, acts.lnfRstd);
+    }
+
+    /** residual[0] = drop(wte[token] + position[t]). */
+    private void embeddingForward(Tensors params) {
+        int e = c.embDim();
+        Buf wte = params.get(GptParams.TOKEN_EMBEDDING);
+        Buf pos = positions(params);
+        Buf x = acts.residual[0];
+        for (int r = 0; r < acts.rows; r++) {
+            int t = r % acts.time;
+            x.copyFrom(wte, acts.tokens[r] * e, r * e, e);
+            for (int i = 0; i < e; i++) {
+                x.add(r * e + i, pos.get(t * e + i));
+            }
+        }
+        dropout().apply(x, 0, acts.rows * e, siteKey(0), 0);
+    }
+
+    /** wte[token] += d, wpe[t] += d (learned positions), d = the masked gradient of residual[0]. */
+    private void embeddingBackward(Tensors grads) {
+        int e = c.embDim();
+        Buf d = acts.dResidual;
+        dropout().apply(d, 0, acts.rows * e, siteKey(0), 0);
+        Buf dWte = grads.get(GptParams.TOKEN_EMBEDDING);
+        Buf dWpe = c.position() == GptConfig.Position.LEARNED ? grads.get(GptParams.POSITION_EMBEDDING) : null;
+        for (int r = 0; r < acts.rows; r++) {
+            int tok = acts.tokens[r] * e;
+            int pos = (r % acts.time) * e;
+            for (int i = 0; i < e; i++) {
+                double v = d.get(r * e + i);
+                dWte.add(tok + i, v);
+                if (dWpe != null) {
+                    dWpe.add(pos + i, v);
+                }
+            }
+        }
+    }
+
+    private Buf positions(Tensors params) {
+        return c.position() == GptConfig.Position.LEARNED ? params.get(GptParams.POSITION_EMBEDDING) : sinusoid;
+    }
+
+    private String headName() {
+        return c.tieWeights() ? GptParams.TOKEN_EMBEDDING : GptParams.HEAD;
+    }
+
+    GptConfig config() {
+        return c;
+    }
+
+    Activations acts() {
+        return acts;
+    }
+
+    /** The dropout of this pass: the config's when training, none otherwise. */
+    Dropout dropout() {
+        return training ? dropout : noDropout;
+    }
+
+    long siteKey(int site) {
+        return Dropout.siteKey(stepSeed, site);
+    }
+}

@@ -1,0 +1,123 @@
+package io.sparkgpt.model.engine;
+
+/**
+ * The element-wise parts of the GPT, forward and backward, as llm.c writes them: LayerNorm
+ * (epsilon inside the square root, biased variance, as PyTorch), GELU's tanh form (the book's),
+ * bias rows, residual sums. Matrices are row-major [rows, width] at an element offset.
+ * Backward kernels add (+=) into parameter gradients, which the engine zeroes once a step.
+ */
+public final class Kernels {
+
+    /** LayerNorm epsilon, the book's and PyTorch's. */
+    public static final double LN_EPS = 1e-5;
+    /** sqrt(2/pi), the constant of GELU's tanh approximation. */
+    private static final double GELU_C = Math.sqrt(2.0 / Math.PI);
+
+    private Kernels() {
+    }
+
+    /** out = (x - mean) * rstd * g + b per row; keeps each row's mean and rstd for backward. */
+    public static void layerNorm(Buf out, Buf x, int rows, int c, Buf g, int gOff, Buf b, int bOff,
+                                 Buf mean, Buf rstd) {
+        for (int r = 0; r < rows; r++) {
+            int row = r * c;
+            double sum = 0;
+            for (int i = 0; i < c; i++) {
+                sum += x.get(row + i);
+            }
+            double m = sum / c;
+            double var = 0;
+            for (int i = 0; i < c; i++) {
+                double d = x.get(row + i) - m;
+                var += d * d;
+            }
+            double s = 1.0 / Math.sqrt(var / c + LN_EPS);
+            for (int i = 0; i < c; i++) {
+                out.set(row + i, (x.get(row + i) - m) * s * g.get(gOff + i) + b.get(bOff + i));
+            }
+            mean.set(r, m);
+            rstd.set(r, s);
+        }
+    }
+
+    /** dx += LayerNorm's input gradient; dg, db += its parameter gradients (llm.c's layernorm_backward). */
+    public static void layerNormBackward(Buf dx, Buf dg, int dgOff, Buf db, int dbOff, Buf dout, Buf x,
+                                         Buf g, int gOff, Buf mean, Buf rstd, int rows, int c) {
+        for (int r = 0; r < rows; r++) {
+            int row = r * c;
+            double m = mean.get(r);
+            double s = rstd.get(r);
+            double dnormMean = 0;
+            double dnormNormMean = 0;
+            for (int i = 0; i < c; i++) {
+                double norm = (x.get(row + i) - m) * s;
+                double dnorm = g.get(gOff + i) * dout.get(row + i);
+                dnormMean += dnorm;
+                dnormNormMean += dnorm * norm;
+            }
+            dnormMean /= c;
+            dnormNormMean /= c;
+            for (int i = 0; i < c; i++) {
+                double norm = (x.get(row + i) - m) * s;
+                double d = dout.get(row + i);
+                double dnorm = g.get(gOff + i) * d;
+                db.add(dbOff + i, d);
+                dg.add(dgOff + i, norm * d);
+                dx.add(row + i, (dnorm - dnormMean - norm * dnormNormMean) * s);
+            }
+        }
+    }
+
+    /** out[i] = GELU(x[i]) for n elements from offset 0 (out may be x). */
+    public static void gelu(Buf out, Buf x, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x.get(i);
+            out.set(i, 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v))));
+        }
+    }
+
+    /** dx[i] = GELU'(x[i]) * dout[i] (dx may be dout). */
+    public static void geluBackward(Buf dx, Buf x, Buf dout, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x.get(i);
+            double t = Math.tanh(GELU_C * (v + 0.044715 * v * v * v));
+            double dt = (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
+            dx.set(i, dout.get(i) * (0.5 * (1 + t) + 0.5 * v * dt));
+        }
+    }
+
+    /** y[r, :] += b for every row (b at bOff, width c). */
+    public static void addBias(Buf y, int rows, int c, Buf b, int bOff) {
+        for (int r = 0; r < rows; r++) {
+            int row = r * c;
+            for (int i = 0; i < c; i++) {
+                y.add(row + i, b.get(bOff + i));
+            }
+        }
+    }
+
+    /** db += column sums of dy [rows, c]: a bias's gradient. */
+    public static void biasBackward(Buf db, int dbOff, Buf dy, int rows, int c) {
+        for (int i = 0; i < c; i++) {
+            double sum = 0;
+            for (int r = 0; r < rows; r++) {
+                sum += dy.get(r * c + i);
+            }
+            db.add(dbOff + i, sum);
+        }
+    }
+
+    /** out = a + b over n elements (out may be a or b). */
+    public static void add(Buf out, Buf a, Buf b, int n) {
+        for (int i = 0; i < n; i++) {
+            out.set(i, a.get(i) + b.get(i));
+        }
+    }
+
+    /** acc += x over n elements. */
+    public static void accumulate(Buf acc, Buf x, int n) {
+        for (int i = 0; i < n; i++) {
+            acc.add(i, x.get(i));
+        }
+    }
+}
