@@ -1,38 +1,36 @@
 package io.sparkgpt.model;
 
-import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.ParamInitializer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.optimize.api.TrainingListener;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
+import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Map;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
 
 /**
- * The whole GPT as one DL4J {@link SameDiffOutputLayer}: input token ids [batch, T], labels the
- * next-token ids [batch, T], output the mean next-token cross-entropy.
+ * The whole GPT as one DL4J output layer (its config): input token ids [batch, T], labels the
+ * next-token ids [batch, T], output the logits [batch, T, vocab]; training minimises the mean
+ * next-token cross-entropy. {@link GptLayerImpl} runs the hand-written engine
+ * ({@link io.sparkgpt.model.engine.GptEngine}).
  *
- * <p>Why one layer: in DL4J 1.0.0-M2/M2.1 a custom SameDiffLayer returns twice the true gradient,
- * while SameDiffOutputLayer does not; separate DL4J layers also cannot share a weight (tying) and
- * RnnOutputLayer cannot drop its bias, so the book's exact parameter count needs one graph.
+ * <p>Why one layer: separate DL4J layers cannot share a weight (tying), and the whole model as
+ * one parameter block makes DL4J's ClipL2PerLayer the global-norm clipping of nanoGPT.
  *
  * <p>DL4J serialises layer configs to JSON through bean accessors (dl4j-spark ships them to
  * executors that way), so the config is kept as plain fields with getters, setters and a no-arg
- * constructor.
+ * constructor. The updater, weight decay and clipping come from the network's global config.
  */
-public class GptLayer extends SameDiffOutputLayer {
-
-    /** Name of the [batch, T, vocab] logits in the layer's graph (what net.output() returns). */
-    static final String LOGITS = "logits";
-    /** Name of the same logits as [batch*T, vocab] rows (the head's output, which backprop keeps anyway). */
-    static final String LOGIT_ROWS = "logitRows";
+public class GptLayer extends BaseLayer {
 
     private int vocabSize;
     private int contextLength;
@@ -58,6 +56,14 @@ public class GptLayer extends SameDiffOutputLayer {
         this.qkvBias = c.qkvBias();
         this.tieWeights = c.tieWeights();
         this.position = c.position().jsonName();
+        // Unset (null / NaN), so that NeuralNetConfiguration.Builder fills in the network's updater,
+        // weight decay and gradient clipping, as it does for layers made by DL4J's builders.
+        this.iUpdater = null;
+        this.biasUpdater = null;
+        this.gradientNormalization = null;
+        this.gradientNormalizationThreshold = Double.NaN;
+        this.biasInit = Double.NaN;
+        this.gainInit = Double.NaN;
     }
 
     /** The validated config this layer was built from. */
@@ -67,45 +73,21 @@ public class GptLayer extends SameDiffOutputLayer {
     }
 
     @Override
-    public void defineParameters(SDLayerParams params) {
-        for (GptParams.Spec s : GptParams.specs(gptConfig())) {
-            if (s.bias()) {
-                params.addBiasParam(s.name(), s.shape());
-            } else {
-                params.addWeightParam(s.name(), s.shape());
-            }
-        }
-    }
-
-    /** GPT-2's init: weights normal(0, 0.02), biases and LayerNorm shifts 0, LayerNorm scales 1. */
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
-        // Spec order, not map order, so a seed gives the same weights on every JVM.
-        for (GptParams.Spec s : GptParams.specs(gptConfig())) {
-            INDArray p = params.get(s.name());
-            switch (s.init()) {
-                case NORMAL -> p.assign(Nd4j.randn(p.dataType(), p.shape()).muli(GptParams.INIT_STD));
-                case ZEROS -> p.assign(0);
-                case ONES -> p.assign(1);
-            }
-        }
-    }
-
-    /**
-     * Training graph: dropout on; returns the loss summed over the batch (DL4J divides by it).
-     * {@code input} is the embedded tokens [batch, T, emb] ({@link GptLayerImpl} looks them up).
-     */
-    @Override
-    public SDVariable defineLayer(SameDiff sd, SDVariable input, SDVariable labels, Map<String, SDVariable> params) {
-        GptConfig c = gptConfig();
-        SDVariable rows = GptGraph.logitsRows(sd, input, params, c, true).rename(LOGIT_ROWS);  // [batch*T, vocab]
-        GptGraph.unflatten(sd, LOGITS, rows, input, c);                             // [batch, T, vocab]
-        return GptGraph.lossSumOverBatch(sd, rows, labels);
+    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners, int layerIndex, INDArray layerParamsView,
+            boolean initializeParams, DataType networkDataType) {
+        GptLayerImpl layer = new GptLayerImpl(conf, networkDataType);
+        layer.setListeners(listeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(layerParamsView);
+        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
     }
 
     @Override
-    public String activationsVertexName() {
-        return LOGITS;
+    public ParamInitializer initializer() {
+        return GptParamInitializer.INSTANCE;
     }
 
     @Override
@@ -115,16 +97,54 @@ public class GptLayer extends SameDiffOutputLayer {
     }
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
-                             INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        QuietStdout.install();
-        GptLayerImpl layer = new GptLayerImpl(conf, networkDataType);
-        layer.setIndex(layerIndex);
-        layer.setListeners(listeners);
-        layer.setParamsViewArray(layerParamsView);
-        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+    public void setNIn(InputType inputType, boolean override) {
+        // The input is token ids; the widths are the GPT config's.
+    }
+
+    @Override
+    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
+        return null;
+    }
+
+    @Override
+    public boolean isPretrainParam(String paramName) {
+        return false;
+    }
+
+    @Override
+    public LayerMemoryReport getMemoryReport(InputType inputType) {
+        long n = initializer().numParams(this);
+        return new LayerMemoryReport.Builder(layerName, GptLayer.class, inputType, getOutputType(0, inputType))
+                .standardMemory(n, n).workingMemory(0, 0, 0, 0).cacheMemory(0, 0).build();
+    }
+
+    /**
+     * DL4J 1.0.0-M2.1 sets a global weight decay on a BaseLayer twice (NeuralNetConfiguration's
+     * copy, then LayerValidation's merge, which de-duplicates only L1/L2), which would decay
+     * twice as fast: keep each regularization once.
+     */
+    @Override
+    public void setRegularization(List<Regularization> regularization) {
+        super.setRegularization(distinct(regularization));
+    }
+
+    @Override
+    public void setRegularizationBias(List<Regularization> regularization) {
+        super.setRegularizationBias(distinct(regularization));
+    }
+
+    private static List<Regularization> distinct(List<Regularization> list) {
+        return list == null ? null : new ArrayList<>(new LinkedHashSet<>(list));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GptLayer other && super.equals(o) && gptConfig().equals(other.gptConfig());
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(super.hashCode(), vocabSize, contextLength, embDim, nHeads, nLayers, position);
     }
 
     // Bean accessors: DL4J's JSON mapper reads and writes layer configs through them.

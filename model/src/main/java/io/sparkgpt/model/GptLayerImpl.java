@@ -1,55 +1,48 @@
 package io.sparkgpt.model;
 
+import io.sparkgpt.model.engine.Buf;
+import io.sparkgpt.model.engine.Dropout;
+import io.sparkgpt.model.engine.GptEngine;
+import io.sparkgpt.model.engine.Tensors;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.samediff.DL4JSameDiffMemoryMgr;
-import org.deeplearning4j.nn.layers.samediff.SameDiffOutputLayer;
-import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
-import org.nd4j.autodiff.samediff.internal.InferenceSession;
-import org.nd4j.common.base.Preconditions;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Supplier;
 
 /**
- * DL4J's SameDiffOutputLayer with the embedding lookup in front of its graph: the layer's input
- * is token ids [batch, T], the graph's input is their embedding [batch, T, emb] computed by
- * {@link Embeddings}, and the graph's gradient with respect to that input is turned into the
- * gradients of wte and wpe by a scatter-add (see {@link Embeddings} for why not in SameDiff).
+ * The DL4J side of the GPT layer: hands DL4J's parameter and gradient views to the
+ * {@link GptEngine}, which computes forward, loss and backward in one pass and writes the
+ * gradient straight into the flat gradient view DL4J's updater (Adam) reads.
  *
- * <p>It swaps the protected {@code input} and {@code paramTable} fields of the DL4J layer around
- * each call of the parent: the parent then runs the graph on embeddings and asks SameDiff only for
- * the gradients of parameters the graph uses. The gradient pass itself is the parent's code with
- * one change (it also returns the logits, so a fit step scores without a second forward pass),
- * and every pass seeds its dropout masks ({@link DropoutSeeds}). Written against DL4J 1.0.0-M2.1.
+ * <p>DL4J's contract (1.0.0-M2.1): backprop returns the gradient of the loss summed over the
+ * batch's sequences (the updater divides by the batch size); the score DL4J asks for right after
+ * is that sum divided by the batch size. Each sequence's loss is its mean next-token
+ * cross-entropy, so the score is the book's mean over all batch*T tokens.
  */
-class GptLayerImpl extends SameDiffOutputLayer {
+class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
 
-    /** SameDiff's name of the gradient function DL4J's parent layer creates and runs. */
-    private static final String GRAD_FUNCTION = "grad";
-
+    private INDArray labels;
     /** Seed of the dropout masks of the following passes; null: derived per step (see {@link #passSeed}). */
     private Long dropoutSeed;
-    /** The score computed by the last gradient pass, for the computeScore DL4J calls right after it. */
-    private BackpropScore backpropScore;
+    /** The loss of the last backprop pass and the data it ran on, for the computeScore DL4J calls next. */
+    private transient PassScore lastPass;
+    private transient GptEngine engine;
+    /** A second engine for evaluation and generation, so their shapes do not resize training's buffers. */
+    private transient GptEngine inferenceEngine;
 
-    /** Graph loss (sum over the batch of per-sequence mean cross-entropy) of a pass on tokens/labels. */
-    private record BackpropScore(INDArray tokens, INDArray labels, double lossSum) {
-        boolean isFor(INDArray otherTokens, INDArray otherLabels) {
-            return tokens.equals(otherTokens) && labels.equals(otherLabels);
+    private record PassScore(INDArray tokens, INDArray labels, double sequenceLossSum) {
+        boolean isFor(INDArray t, INDArray l) {
+            return tokens.equals(t) && labels.equals(l);
         }
     }
 
@@ -63,161 +56,218 @@ class GptLayerImpl extends SameDiffOutputLayer {
     }
 
     /**
-     * The explicit seed, or else one derived from the network seed and the iteration count
-     * (synchronised into the layer at the start of each fit step), so that a plain fit loop gets
-     * new masks every step and a network restored with its iteration count draws the same ones.
+     * The explicit seed, or else one derived from the network seed and the iteration count, so a
+     * plain fit loop gets new masks every step and a network restored with its iteration count
+     * draws the same ones.
      */
     private long passSeed() {
-        return dropoutSeed != null ? dropoutSeed : DropoutSeeds.mix(conf().getSeed(), getIterationCount());
+        return dropoutSeed != null ? dropoutSeed : Dropout.mix(conf().getSeed(), getIterationCount());
     }
 
-    private GptConfig gpt() {
-        return ((GptLayer) conf().getLayer()).gptConfig();
+    GptConfig gpt() {
+        return layerConf().gptConfig();
     }
 
-    @Override
-    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
-        backpropScore = null;
-        return onEmbeddings(false, () -> super.activate(training, workspaceMgr));
-    }
-
-    /**
-     * The score of the gradient pass just run on the same data, if any (see {@link #graphGradients});
-     * else the graph's loss, recomputed stably from the logits if it is not finite (the fused
-     * cross-entropy op returns Infinity when a target's logit is ~104 below its row max).
-     */
-    @Override
-    public double computeScore(double fullNetRegTerm, boolean training, LayerWorkspaceMgr workspaceMgr) {
-        BackpropScore pending = backpropScore;
-        backpropScore = null;                                                       // used at most once
-        if (training && pending != null && pending.isFor(input, labels)) {
-            return (pending.lossSum() + fullNetRegTerm) / input.size(0);
+    /** The training engine, created on first use (it is not serialisable and sized by the data). */
+    private GptEngine engine() {
+        if (engine == null) {
+            engine = newEngine();
         }
-        double score = onEmbeddings(false, () -> super.computeScore(fullNetRegTerm, training, workspaceMgr));
-        if (Double.isFinite(score)) {
-            return score;
+        return engine;
+    }
+
+    private GptEngine newEngine() {
+        GptConfig c = gpt();
+        DataType dtype = paramsFlattened.dataType();
+        Buf sinusoid = c.position() == GptConfig.Position.SINUSOIDAL
+                ? Buf.of(detached(() -> SinusoidalPositions.table(c.contextLength(), c.embDim(), dtype).dup()))
+                : null;
+        return new GptEngine(c, dtype, sinusoid);
+    }
+
+    /** Logits [batch, T, vocab] of token ids [batch, T], no dropout (evaluation, generation). */
+    synchronized INDArray logits(INDArray tokens) {
+        if (inferenceEngine == null) {
+            inferenceEngine = newEngine();
         }
-        INDArray logits = activate(training, workspaceMgr).detach();               // [batch, T, vocab]
-        double lossSum = CrossEntropy.sumInPlace(logits.reshape(labels.length(), gpt().vocabSize()), labels)
-                / labels.size(1);
-        return (lossSum + fullNetRegTerm) / input.size(0);
+        INDArray out = detached(() -> Nd4j.create(paramsFlattened.dataType(), tokens.size(0), tokens.size(1),
+                gpt().vocabSize()));
+        inferenceEngine.logits(paramTensors(), ids(tokens), Buf.of(out));
+        return out;
+    }
+
+    /** Mean next-token cross-entropy over all batch*T positions, no dropout. */
+    synchronized double meanLoss(INDArray tokens, INDArray targets) {
+        if (inferenceEngine == null) {
+            inferenceEngine = newEngine();
+        }
+        return inferenceEngine.loss(paramTensors(), ids(tokens), ids(targets), false, 0) / tokens.length();
+    }
+
+    Tensors paramTensors() {
+        return Tensors.of(params);
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-        INDArray tokens = input;
-        backpropScore = null;
-        Pair<Gradient, INDArray> graphResult = onEmbeddings(true, () -> graphGradients(tokens, workspaceMgr));
-        Gradient g = graphResult.getFirst();
-        GptConfig c = gpt();
-        INDArray wteGrad = gradTable.get(GptParams.TOKEN_EMBEDDING);
-        INDArray wpeGrad = gradTable.get(GptParams.POSITION_EMBEDDING);            // null if sinusoidal
-        if (!c.tieWeights()) {
-            wteGrad.assign(0);                                                      // the lookup is its only use
+        if (labels == null) {
+            throw new IllegalStateException("the GPT layer needs labels (next-token ids) to backpropagate");
         }
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            Embeddings.backprop(c, tokens, graphResult.getSecond(), wteGrad, wpeGrad);
-        }
-        // SameDiff's gradient is of the loss summed over tokens (see GptGraph.lossSumOverBatch):
-        // divide every parameter's gradient (the flat view holds them all) by T.
-        gradients.divi(tokens.size(1));
-        g.gradientForVariable().put(GptParams.TOKEN_EMBEDDING, wteGrad);
-        if (wpeGrad != null) {
-            g.gradientForVariable().put(GptParams.POSITION_EMBEDDING, wpeGrad);
-        }
-        // Token ids have no gradient; the input vertex ignores it but DL4J wants an array.
-        INDArray dTokens = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, tokens.dataType(), tokens.shape());
-        return new Pair<>(g, dTokens.assign(0));
+        long time = input.size(1);
+        double tokenLossSum = engine().lossAndGradients(paramTensors(), Tensors.of(gradientViews), ids(input),
+                ids(labels), passSeed(), 1.0 / time);
+        lastPass = new PassScore(detached(input::dup), detached(labels::dup), tokenLossSum / time);
+        Gradient g = new DefaultGradient(gradientsFlattened);
+        gradientViews.forEach(g.gradientForVariable()::put);                      // for DL4J's clipping
+        return new Pair<>(g, null);                                                 // token ids have no gradient
     }
 
-    /**
-     * Runs a parent method with input = embeddings and paramTable = the graph's parameters, after
-     * seeding the dropout of the graph it runs: the gradient function for backprop, else the graph.
-     */
-    private <T> T onEmbeddings(boolean backprop, Supplier<T> parentCall) {
-        INDArray tokens = input;
-        Map<String, INDArray> all = paramTable;
-        GptConfig c = gpt();
-        INDArray embedded;
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            embedded = Embeddings.embed(c, all, tokens);                            // [batch, T, emb]
+    /** The last backprop pass's loss if it ran on this data; else a forward pass (dropout if training). */
+    @Override
+    public double computeScore(double fullNetRegTerm, boolean training, LayerWorkspaceMgr workspaceMgr) {
+        PassScore pass = lastPass;
+        lastPass = null;                                                            // used at most once
+        double sequenceLossSum;
+        if (training && pass != null && pass.isFor(input, labels)) {
+            sequenceLossSum = pass.sequenceLossSum();
+        } else {
+            sequenceLossSum = engine().loss(paramTensors(), ids(input), ids(labels), training, passSeed())
+                    / input.size(1);
         }
-        input = embedded;
-        try {
-            if (sameDiff == null) {
-                doInit();                                                           // binds every parameter array
-            }
-            if (c.dropRate() > 0) {
-                DropoutSeeds.apply(backprop ? gradFunction() : sameDiff, passSeed());
-            }
-            Map<String, INDArray> used = new LinkedHashMap<>();
-            all.forEach((name, array) -> {
-                if (GptParams.inGraph(c, name)) {
-                    used.put(name, array);
-                }
-            });
-            paramTable = used;
-            return parentCall.get();
-        } finally {
-            paramTable = all;
-            input = tokens;
+        score = (sequenceLossSum + fullNetRegTerm) / input.size(0);
+        return score;
+    }
+
+    /** Logits [batch, T, vocab] without dropout, outside workspaces (what net.output() returns). */
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        return logits(input);
+    }
+
+    static int[][] ids(INDArray tokens) {
+        if (tokens.rank() != 2) {
+            throw new IllegalArgumentException("token ids must be [batch, T], got rank " + tokens.rank());
+        }
+        return tokens.toIntMatrix();
+    }
+
+    private static INDArray detached(java.util.function.Supplier<INDArray> create) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return create.get();
         }
     }
 
-    /**
-     * The parent's backpropGradient (DL4J 1.0.0-M2.1), except that the gradient pass also returns
-     * the logits, from which the score is computed now: DL4J otherwise scores each step in a second
-     * full forward pass (measured: a third of a mini step). Runs on embeddings (see onEmbeddings).
-     */
-    private Pair<Gradient, INDArray> graphGradients(INDArray tokens, LayerWorkspaceMgr workspaceMgr) {
-        Preconditions.checkState(labels != null, "Cannot execute backprop: labels are not set");
-        SameDiff grad = gradFunction();
-        InferenceSession session = grad.getSessions().computeIfAbsent(Thread.currentThread().getId(),
-                id -> SameDiff.getInferenceFactory().create(grad));
-        boolean actGradScopedOut = workspaceMgr.isScopedOut(ArrayType.ACTIVATION_GRAD);
-        String wsActGrad = workspaceMgr.getWorkspaceName(ArrayType.ACTIVATION_GRAD);
-        Preconditions.checkState(actGradScopedOut || wsActGrad != null,
-                "Activation gradients must have a workspace or be scoped out");
-        session.setMmgr(new DL4JSameDiffMemoryMgr(workspaceMgr.getWorkspaceName(ArrayType.BP_WORKING_MEM),
-                wsActGrad, workspaceMgr.getConfiguration(ArrayType.BP_WORKING_MEM),
-                workspaceMgr.getConfiguration(ArrayType.ACTIVATION_GRAD)));
-
-        List<String> gradNames = new ArrayList<>(paramTable.keySet());
-        gradNames.add(INPUT_KEY);
-        Map<String, INDArray> placeholders = new HashMap<>();
-        placeholders.put(INPUT_KEY, input);
-        placeholders.put(LABELS_KEY, labels);
-        OutAndGrad result = sameDiff.calculateGradientsAndOutputs(placeholders, List.of(GptLayer.LOGIT_ROWS),
-                gradNames);
-        Gradient g = new DefaultGradient();
-        for (String name : paramTable.keySet()) {
-            g.gradientForVariable().put(name, gradTable.get(name).assign(result.getGradients().get(name)));
-        }
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            // [batch*T, vocab]: the pass is over and nothing else reads them, so exp may overwrite
-            // them (a head-sized copy would cost time and, at gpt2-small scale, gigabytes).
-            INDArray rows = result.getOutputs().get(GptLayer.LOGIT_ROWS);
-            double lossSum = CrossEntropy.sumInPlace(rows, labels) / labels.size(1);
-            backpropScore = new BackpropScore(tokens.dup(), labels.dup(), lossSum);
-        }
-        INDArray dLdIn = result.getGradients().get(INPUT_KEY);
-        sameDiff.clearPlaceholders(true);                                          // no out-of-scope arrays kept
-        sameDiff.clearOpInputs();
-        if (!actGradScopedOut && !dLdIn.data().getParentWorkspace().getId().equals(wsActGrad)) {
-            dLdIn = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dLdIn);
-        } else if (actGradScopedOut && dLdIn.isAttached()) {
-            dLdIn = dLdIn.detach();
-        }
-        return new Pair<>(g, dLdIn);
+    @Override
+    public void setParams(INDArray params) {
+        paramsFlattened.assign(params.reshape(paramsFlattened.shape()));
     }
 
-    /** The gradient function, created as the parent would (outside workspaces) so it can be seeded first. */
-    private SameDiff gradFunction() {
-        if (sameDiff.getFunction(GRAD_FUNCTION) == null) {
-            try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                sameDiff.createGradFunction(INPUT_KEY);
-            }
-        }
-        return sameDiff.getFunction(GRAD_FUNCTION);
+    @Override
+    public boolean needsLabels() {
+        return true;
+    }
+
+    @Override
+    public void setLabels(INDArray labels) {
+        this.labels = labels;
+    }
+
+    @Override
+    public INDArray getLabels() {
+        return labels;
+    }
+
+    @Override
+    public void clear() {
+        super.clear();
+        labels = null;
+        lastPass = null;
+    }
+
+    @Override
+    public boolean isPretrainLayer() {
+        return false;
+    }
+
+    @Override
+    public boolean hasBias() {
+        return false;
+    }
+
+    @Override
+    public Type type() {
+        return Type.RECURRENT;
+    }
+
+    // DL4J's per-example scoring, layer-level fitting and classifier API do not apply to a language
+    // model trained inside a ComputationGraph: fail loudly rather than run BaseLayer's W/b code.
+
+    @Override
+    public INDArray computeScoreForExamples(double fullNetRegTerm, LayerWorkspaceMgr workspaceMgr) {
+        throw unsupported("computeScoreForExamples");
+    }
+
+    @Override
+    public void computeGradientAndScore(LayerWorkspaceMgr workspaceMgr) {
+        throw unsupported("layer-level computeGradientAndScore (use the ComputationGraph)");
+    }
+
+    @Override
+    public void fit(INDArray input, LayerWorkspaceMgr workspaceMgr) {
+        throw unsupported("layer-level fit (use the ComputationGraph)");
+    }
+
+    @Override
+    protected INDArray preOutput(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        throw unsupported("preOutput");
+    }
+
+    @Override
+    public double f1Score(DataSet data) {
+        throw unsupported("f1Score");
+    }
+
+    @Override
+    public double f1Score(INDArray examples, INDArray labels) {
+        throw unsupported("f1Score");
+    }
+
+    @Override
+    public int numLabels() {
+        return gpt().vocabSize();
+    }
+
+    @Override
+    public void fit(org.nd4j.linalg.dataset.api.iterator.DataSetIterator iter) {
+        throw unsupported("layer-level fit");
+    }
+
+    @Override
+    public int[] predict(INDArray examples) {
+        throw unsupported("predict (use Generator)");
+    }
+
+    @Override
+    public List<String> predict(DataSet dataSet) {
+        throw unsupported("predict (use Generator)");
+    }
+
+    @Override
+    public void fit(INDArray examples, INDArray labels) {
+        throw unsupported("layer-level fit");
+    }
+
+    @Override
+    public void fit(DataSet data) {
+        throw unsupported("layer-level fit");
+    }
+
+    @Override
+    public void fit(INDArray examples, int[] labels) {
+        throw unsupported("layer-level fit");
+    }
+
+    private static UnsupportedOperationException unsupported(String what) {
+        return new UnsupportedOperationException(what + " is not supported by the GPT layer");
     }
 }

@@ -9,8 +9,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 
-import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
  * Builds the GPT as a DL4J {@link ComputationGraph} (input "tokens" -> one {@link GptLayer} "gpt")
@@ -26,8 +24,6 @@ public final class GptNetwork {
     public static final String LAYER = "gpt";
     /** The default updater of {@link #build(GptConfig, long)}: Adam at the book's chapter-5 rate. */
     public static final double DEFAULT_LEARNING_RATE = 4e-4;
-
-    private static final Map<ComputationGraph, InferenceGraph> INFERENCE = new WeakHashMap<>();
 
     private GptNetwork() {
     }
@@ -62,7 +58,6 @@ public final class GptNetwork {
         if (!(gradClip >= 0)) {
             throw new IllegalArgumentException("gradClip " + gradClip + " must be >= 0 (0 = off)");
         }
-        QuietStdout.install();
         NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(dtype)
@@ -92,7 +87,7 @@ public final class GptNetwork {
      * a network restored with its iteration count continue exactly.
      */
     public static void setDropoutSeed(ComputationGraph net, long seed) {
-        ((GptLayerImpl) net.getLayer(LAYER)).setDropoutSeed(seed);
+        layer(net).setDropoutSeed(seed);
     }
 
     /** The config of a network built by this class. */
@@ -103,7 +98,7 @@ public final class GptNetwork {
     /** Logits [batch, T, vocab] for token ids [batch, T] (any T up to context_length), no dropout. */
     public static INDArray logits(ComputationGraph net, INDArray tokens) {
         checkTokens(net, tokens);
-        return inference(net).logits(tokens);
+        return layer(net).logits(tokens);
     }
 
     /**
@@ -116,7 +111,7 @@ public final class GptNetwork {
             throw new IllegalArgumentException("targets shape " + java.util.Arrays.toString(targets.shape())
                     + " differs from inputs shape " + java.util.Arrays.toString(inputs.shape()));
         }
-        return inference(net).loss(inputs, targets);
+        return layer(net).meanLoss(inputs, targets);
     }
 
     private static void checkTokens(ComputationGraph net, INDArray tokens) {
@@ -130,15 +125,7 @@ public final class GptNetwork {
         }
     }
 
-    private static InferenceGraph inference(ComputationGraph net) {
-        Map<String, INDArray> params = net.getLayer(LAYER).paramTable();
-        synchronized (INFERENCE) {
-            InferenceGraph g = INFERENCE.get(net);
-            if (g == null || !g.isBoundTo(params)) {
-                g = new InferenceGraph(config(net), params);
-                INFERENCE.put(net, g);
-            }
-            return g;
-        }
+    private static GptLayerImpl layer(ComputationGraph net) {
+        return (GptLayerImpl) net.getLayer(LAYER);
     }
 }

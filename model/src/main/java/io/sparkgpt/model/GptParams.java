@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The names, shapes and initialisation of every parameter of the GPT, in one place.
  *
- * <p>Names avoid '_' (an underscore in a SameDiff parameter name breaks DL4J's updater) and follow
+ * <p>Names avoid '_' (DL4J's updater splits "layer_param" gradient keys at the last '_') and follow
  * Hugging Face GPT-2's tensor names with the dots removed, so export can map them 1:1:
  * {@code wte}, {@code wpe}, {@code h3attnW} (= h.3.attn.c_attn.weight), {@code lnfG} (= ln_f.weight).
  * Linear weights are [in, out] like GPT-2's Conv1D; the untied head is [vocab, emb] like
@@ -49,14 +49,15 @@ public final class GptParams {
     }
 
     /**
-     * Whether the SameDiff graph uses parameter NAME. The embedding lookup runs outside the graph
-     * ({@link Embeddings}), so wpe never is and wte only as the tied head.
+     * The order of the flat parameter vector (and of its gradient and Adam's moments): the
+     * matrices and embeddings, then the vectors, each in {@link #specs} order. It is the layout of
+     * the SameDiff layer this engine replaced, so checkpoints written before carry over.
      */
-    public static boolean inGraph(GptConfig c, String name) {
-        if (name.equals(POSITION_EMBEDDING)) {
-            return false;
-        }
-        return !name.equals(TOKEN_EMBEDDING) || c.tieWeights();
+    public static List<Spec> flatOrder(GptConfig c) {
+        List<Spec> out = new ArrayList<>();
+        specs(c).stream().filter(s -> !s.bias()).forEach(out::add);
+        specs(c).stream().filter(Spec::bias).forEach(out::add);
+        return out;
     }
 
     /** Every parameter of the network in a fixed order; their lengths sum to parameterCount(). */

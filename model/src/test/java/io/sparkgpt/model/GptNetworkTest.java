@@ -75,7 +75,7 @@ class GptNetworkTest {
         }
         assertEquals("sequence length 5 exceeds context_length 4", assertThrows(IllegalArgumentException.class,
                 () -> GptNetwork.logits(net, Nd4j.zeros(DataType.FLOAT, 1, 5))).getMessage());
-        assertEquals("token ids must be in [0, 11), got range [0, 11]", assertThrows(IllegalArgumentException.class,
+        assertEquals("token id 11 at [0, 1] is outside the vocabulary [0, 11)", assertThrows(IllegalArgumentException.class,
                 () -> GptNetwork.logits(net, Nd4j.createFromArray(new float[][] {{0, 11}}))).getMessage());
     }
 

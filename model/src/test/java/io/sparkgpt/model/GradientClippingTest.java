@@ -3,7 +3,7 @@ package io.sparkgpt.model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -56,7 +56,7 @@ class GradientClippingTest {
     void clippingSurvivesTheConfigurationJson() {
         ComputationGraph net = GptNetwork.build(CONFIG, 3, new Sgd(1.0), 0.0, 0.5, DataType.FLOAT);
         ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(net.getConfiguration().toJson());
-        AbstractSameDiffLayer layer = (AbstractSameDiffLayer) ((LayerVertex) back.getVertices().get(GptNetwork.LAYER))
+        BaseLayer layer = (BaseLayer) ((LayerVertex) back.getVertices().get(GptNetwork.LAYER))
                 .getLayerConf().getLayer();
         assertEquals(GradientNormalization.ClipL2PerLayer, layer.getGradientNormalization());
         assertEquals(0.5, layer.getGradientNormalizationThreshold(), 0.0);

@@ -15,12 +15,15 @@ public final class CrossEntropyHead {
     private final int chunkRows;
     /** [chunkRows, vocab]: one chunk's logits, then their gradient. */
     private final Buf logits;
+    /** One float row, for the float path: bulk copies in and out, loops the JIT vectorises. */
+    private final float[] row;
 
     public CrossEntropyHead(Buf.Factory alloc, int rows, int vocab, int emb) {
         this.vocab = vocab;
         this.emb = emb;
         this.chunkRows = Math.min(rows, chunkRows(vocab));
         this.logits = alloc.buf((long) chunkRows * vocab);
+        this.row = logits instanceof Buf.F32 ? new float[vocab] : null;
     }
 
     /** Rows per chunk: about 32 MB of float logits, and at least 64 rows so the GEMMs stay efficient. */
@@ -54,7 +57,38 @@ public final class CrossEntropyHead {
     }
 
     /** One row's loss (log-sum-exp minus the target's logit); with scale != 0 its gradient in place. */
-    private double rowLossAndGradient(int row, int target, double scale) {
+    private double rowLossAndGradient(int offset, int target, double scale) {
+        return logits instanceof Buf.F32 f ? floatRow(f, offset, target, scale) : doubleRow(offset, target, scale);
+    }
+
+    /** As doubleRow, on a float copy of the row: one exp a logit, the sum in double. */
+    private double floatRow(Buf.F32 buf, int offset, int target, double scale) {
+        float[] x = row;
+        buf.read(offset, x, vocab);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < vocab; j++) {
+            max = Math.max(max, x[j]);
+        }
+        float targetLogit = x[target];
+        double sum = 0;
+        for (int j = 0; j < vocab; j++) {
+            float e = (float) Math.exp(x[j] - max);
+            x[j] = e;
+            sum += e;
+        }
+        double loss = Math.log(sum) + max - targetLogit;
+        if (scale != 0) {
+            float norm = (float) (scale / sum);
+            for (int j = 0; j < vocab; j++) {
+                x[j] *= norm;
+            }
+            x[target] -= (float) scale;
+            buf.write(offset, x, vocab);
+        }
+        return loss;
+    }
+
+    private double doubleRow(int row, int target, double scale) {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < vocab; j++) {
             max = Math.max(max, logits.get(row + j));

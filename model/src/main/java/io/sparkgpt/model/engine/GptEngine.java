@@ -58,9 +58,9 @@ public final class GptEngine {
         return loss;
     }
 
-    /** The summed next-token cross-entropy without dropout or gradients (evaluation). */
-    public double loss(Tensors params, int[][] tokens, int[][] targets) {
-        start(tokens, targets, false, 0);
+    /** The summed next-token cross-entropy without gradients; dropout from {@code seed} if training. */
+    public double loss(Tensors params, int[][] tokens, int[][] targets, boolean train, long seed) {
+        start(tokens, targets, train, seed);
         forward(params);
         Buf head = params.get(headName());
         return acts.head.lossAndBackward(acts.lnf, acts.rows, Mat.of(head, 0, c.embDim()), acts.targets, 0,
