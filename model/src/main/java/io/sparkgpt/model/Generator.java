@@ -1,10 +1,8 @@
 package io.sparkgpt.model;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import io.sparkgpt.model.engine.Decoder;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -67,27 +65,27 @@ public final class Generator {
         SplittableRandom rnd = new SplittableRandom(sampling.seed());
         int[] ids = Arrays.copyOf(prompt, prompt.length + maxNewTokens);
         int length = prompt.length;
+        Decoder cache = GptNetwork.decoder(net);
+        int start = Math.max(0, length - context);
+        double[] logits = cache.append(Arrays.copyOfRange(ids, start, length));
         for (int step = 0; step < maxNewTokens; step++) {
-            double[] logits = lastLogits(net, ids, Math.max(0, length - context), length);
             int next = nextToken(logits, sampling, rnd);
             if (next == sampling.eosId()) {
                 break;
             }
             ids[length++] = next;
+            if (step + 1 == maxNewTokens) {
+                break;
+            }
+            if (length - start <= context) {
+                logits = cache.append(new int[] {next});                      // one new row through the blocks
+            } else {
+                start = length - context;                                     // the window slides: positions shift
+                cache.reset();
+                logits = cache.append(Arrays.copyOfRange(ids, start, length));
+            }
         }
         return Arrays.copyOf(ids, length);
-    }
-
-    /** Logits [vocab] at the last position of ids[from, to) (at most context_length ids). */
-    private static double[] lastLogits(ComputationGraph net, int[] ids, int from, int to) {
-        float[] window = new float[to - from];
-        for (int i = from; i < to; i++) {
-            window[i - from] = ids[i];
-        }
-        INDArray tokens = Nd4j.createFromArray(new float[][] {window});                    // [1, T]
-        INDArray logits = GptNetwork.logits(net, tokens);                                   // [1, T, vocab]
-        return logits.get(NDArrayIndex.point(0), NDArrayIndex.point(to - from - 1), NDArrayIndex.all())
-                .castTo(DataType.DOUBLE).toDoubleVector();
     }
 
     /** One token id from the last position's logits (modified in place). */

@@ -1,6 +1,7 @@
 package io.sparkgpt.model;
 
 import io.sparkgpt.model.engine.Buf;
+import io.sparkgpt.model.engine.Decoder;
 import io.sparkgpt.model.engine.Dropout;
 import io.sparkgpt.model.engine.GptEngine;
 import io.sparkgpt.model.engine.Tensors;
@@ -40,9 +41,10 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
     /** A second engine for evaluation and generation, so their shapes do not resize training's buffers. */
     private transient GptEngine inferenceEngine;
 
+    /** Identity, not equality: DL4J scores the very arrays it just backpropagated, and a copy would allocate. */
     private record PassScore(INDArray tokens, INDArray labels, double sequenceLossSum) {
         boolean isFor(INDArray t, INDArray l) {
-            return tokens.equals(t) && labels.equals(l);
+            return tokens == t && labels == l;
         }
     }
 
@@ -77,12 +79,21 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
     }
 
     private GptEngine newEngine() {
+        return new GptEngine(gpt(), paramsFlattened.dataType(), sinusoid());
+    }
+
+    /** A key/value-cache decoder over this layer's parameters (generation). */
+    Decoder decoder() {
+        return new Decoder(gpt(), paramTensors(), sinusoid(), Buf.allocator(paramsFlattened.dataType()));
+    }
+
+    /** The fixed sinusoidal position table [context, C], or null for learned positions. */
+    private Buf sinusoid() {
         GptConfig c = gpt();
         DataType dtype = paramsFlattened.dataType();
-        Buf sinusoid = c.position() == GptConfig.Position.SINUSOIDAL
+        return c.position() == GptConfig.Position.SINUSOIDAL
                 ? Buf.of(detached(() -> SinusoidalPositions.table(c.contextLength(), c.embDim(), dtype).dup()))
                 : null;
-        return new GptEngine(c, dtype, sinusoid);
     }
 
     /** Logits [batch, T, vocab] of token ids [batch, T], no dropout (evaluation, generation). */
@@ -116,7 +127,7 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
         long time = input.size(1);
         double tokenLossSum = engine().lossAndGradients(paramTensors(), Tensors.of(gradientViews), ids(input),
                 ids(labels), passSeed(), 1.0 / time);
-        lastPass = new PassScore(detached(input::dup), detached(labels::dup), tokenLossSum / time);
+        lastPass = new PassScore(input, labels, tokenLossSum / time);
         Gradient g = new DefaultGradient(gradientsFlattened);
         gradientViews.forEach(g.gradientForVariable()::put);                      // for DL4J's clipping
         return new Pair<>(g, null);                                                 // token ids have no gradient

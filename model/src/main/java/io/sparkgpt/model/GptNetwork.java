@@ -125,6 +125,14 @@ public final class GptNetwork {
         }
     }
 
+    /**
+     * A key/value-cache decoder over the network's parameters (views: it sees later training
+     * steps), for generating one sequence token by token; see {@link Generator}.
+     */
+    public static io.sparkgpt.model.engine.Decoder decoder(ComputationGraph net) {
+        return layer(net).decoder();
+    }
+
     private static GptLayerImpl layer(ComputationGraph net) {
         return (GptLayerImpl) net.getLayer(LAYER);
     }

@@ -89,6 +89,35 @@ class GeneratorTest {
         return false;
     }
 
+    /** The book's generate(): rerun the cropped context for every new token, argmax of the last logits. */
+    private static int[] greedyWithoutCache(int[] prompt, int newTokens) {
+        int[] ids = Arrays.copyOf(prompt, prompt.length + newTokens);
+        for (int n = prompt.length; n < ids.length; n++) {
+            int from = Math.max(0, n - 8);
+            float[] window = new float[n - from];
+            for (int i = from; i < n; i++) {
+                window[i - from] = ids[i];
+            }
+            INDArray logits = GptNetwork.logits(net, Nd4j.createFromArray(new float[][] {window}));
+            ids[n] = logits.slice(0).slice(n - from - 1).argMax().getInt(0);
+        }
+        return ids;
+    }
+
+    @Test
+    void keyValueCacheGivesTheCachelessGreedyIdsAndLogitsAlsoWhenTheWindowSlides() {
+        // 4 + 9 ids outgrow context_length 8: the cache serves 4 tokens, then the window slides.
+        assertArrayEquals(greedyWithoutCache(PROMPT, 9), Generator.generate(net, PROMPT, 9, Sampling.greedy()));
+        io.sparkgpt.model.engine.Decoder cache = GptNetwork.decoder(net);
+        cache.append(new int[] {3, 14, 15});
+        cache.append(new int[] {9});
+        double[] cached = cache.append(new int[] {20, 7});
+        INDArray full = GptNetwork.logits(net, Nd4j.createFromArray(new float[][] {{3, 14, 15, 9, 20, 7}}));
+        for (int v = 0; v < 50; v++) {
+            assertEquals(full.getDouble(0, 5, v), cached[v], 1e-5, "logit " + v + " of position 5");
+        }
+    }
+
     @Test
     void contextLongerThanContextLengthIsCropped() {
         int[] longPrompt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};

@@ -64,7 +64,7 @@ final class Blocks {
     }
 
     /** out [n, width] = in [n, inDim] W [inDim, width] (+ b). */
-    private static void linear(Buf out, Buf in, int n, int inDim, int width, Buf w, Buf b) {
+    static void linear(Buf out, Buf in, int n, int inDim, int width, Buf w, Buf b) {
         Blas.gemm(false, false, n, width, inDim, 1, Mat.of(in, 0, inDim), Mat.of(w, 0, width), 0, Mat.of(out, 0, width));
         if (b != null) {
             Kernels.addBias(out, n, width, b, 0);

@@ -76,6 +76,12 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
         return owner;
     }
 
+    /** The elements from {@code offset} on, same memory. */
+    public final Buf slice(int offset) {
+        INDArray flat = owner.reshape(owner.length());
+        return of(flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(offset, (long) length)));
+    }
+
     public abstract double get(int i);
 
     public abstract void set(int i, double v);
