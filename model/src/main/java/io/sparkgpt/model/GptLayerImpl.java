@@ -168,6 +168,16 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
         }
     }
 
+    /**
+     * 0: the decay is decoupled (AdamW's, applied by the updater), not a penalty in the loss, so
+     * the score is the cross-entropy alone, as the book, nanoGPT and PyTorch report it. DL4J's
+     * BaseLayer would add 0.5 * wd * |w|^2, which dwarfs the loss of a GPT at init.
+     */
+    @Override
+    public double calcRegularizationScore(boolean backpropParamsOnly) {
+        return 0;
+    }
+
     @Override
     public void setParams(INDArray params) {
         paramsFlattened.assign(params.reshape(paramsFlattened.shape()));

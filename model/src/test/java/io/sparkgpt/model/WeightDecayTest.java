@@ -43,4 +43,15 @@ class WeightDecayTest {
             assertEquals(0, actual.sub(expected).amaxNumber().doubleValue(), 1e-6, s.name());
         }
     }
+
+    @Test
+    void scoreIsTheCrossEntropyWithoutADecayPenalty() {
+        ComputationGraph decayed = GptNetwork.build(CONFIG, 3, new Sgd(0.5), 0.1, DataType.FLOAT);
+        double crossEntropy = GptNetwork.loss(decayed, BATCH.getFeatures(), BATCH.getLabels());
+        assertEquals(crossEntropy, decayed.score(BATCH), 1e-6);
+        decayed.fit(BATCH);
+        ComputationGraph plain = GptNetwork.build(CONFIG, 3, new Sgd(0.5), 0.0, DataType.FLOAT);
+        plain.fit(BATCH);
+        assertEquals(plain.score(), decayed.score(), 1e-6, "fit scores of one step from equal weights");
+    }
 }

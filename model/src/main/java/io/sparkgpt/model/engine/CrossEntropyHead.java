@@ -65,23 +65,12 @@ public final class CrossEntropyHead {
     private double floatRow(Buf.F32 buf, int offset, int target, double scale) {
         float[] x = row;
         buf.read(offset, x, vocab);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < vocab; j++) {
-            max = Math.max(max, x[j]);
-        }
+        float max = FloatMath.max(x, vocab);
         float targetLogit = x[target];
-        double sum = 0;
-        for (int j = 0; j < vocab; j++) {
-            float e = (float) Math.exp(x[j] - max);
-            x[j] = e;
-            sum += e;
-        }
+        double sum = FloatMath.expShifted(x, vocab, max);
         double loss = Math.log(sum) + max - targetLogit;
         if (scale != 0) {
-            float norm = (float) (scale / sum);
-            for (int j = 0; j < vocab; j++) {
-                x[j] *= norm;
-            }
+            FloatMath.scale(x, vocab, (float) (scale / sum));
             x[target] -= (float) scale;
             buf.write(offset, x, vocab);
         }

@@ -68,8 +68,21 @@ public final class Kernels {
         }
     }
 
+    /** Elements a float kernel copies to the heap at a time. */
+    private static final int BLOCK = 4096;
+
     /** out[i] = GELU(x[i]) for n elements from offset 0 (out may be x). */
     public static void gelu(Buf out, Buf x, int n) {
+        if (out instanceof Buf.F32 o && x instanceof Buf.F32 in) {
+            float[] a = new float[BLOCK];
+            for (int from = 0; from < n; from += BLOCK) {
+                int len = Math.min(BLOCK, n - from);
+                in.read(from, a, len);
+                FloatMath.gelu(a, a, len);
+                o.write(from, a, len);
+            }
+            return;
+        }
         for (int i = 0; i < n; i++) {
             double v = x.get(i);
             out.set(i, 0.5 * v * (1 + tanh(GELU_C * (v + 0.044715 * v * v * v))));
@@ -78,6 +91,18 @@ public final class Kernels {
 
     /** dx[i] = GELU'(x[i]) * dout[i] (dx may be dout). */
     public static void geluBackward(Buf dx, Buf x, Buf dout, int n) {
+        if (dx instanceof Buf.F32 o && x instanceof Buf.F32 in && dout instanceof Buf.F32 d) {
+            float[] a = new float[BLOCK];
+            float[] g = new float[BLOCK];
+            for (int from = 0; from < n; from += BLOCK) {
+                int len = Math.min(BLOCK, n - from);
+                in.read(from, a, len);
+                d.read(from, g, len);
+                FloatMath.geluGrad(a, g, len);
+                o.write(from, g, len);
+            }
+            return;
+        }
         for (int i = 0; i < n; i++) {
             double v = x.get(i);
             double t = tanh(GELU_C * (v + 0.044715 * v * v * v));
