@@ -19,6 +19,11 @@ public final class Kernels {
     /** out = (x - mean) * rstd * g + b per row; keeps each row's mean and rstd for backward. */
     public static void layerNorm(Buf out, Buf x, int rows, int c, Buf g, int gOff, Buf b, int bOff,
                                  Buf mean, Buf rstd) {
+        if (out instanceof Buf.F32 o && x instanceof Buf.F32 xf && g instanceof Buf.F32 gf && b instanceof Buf.F32 bf
+                && gOff == 0 && bOff == 0) {
+            FloatKernels.layerNorm(o, xf, rows, c, gf, bf, mean, rstd);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int row = r * c;
             double sum = 0;
@@ -43,6 +48,11 @@ public final class Kernels {
     /** dx += LayerNorm's input gradient; dg, db += its parameter gradients (llm.c's layernorm_backward). */
     public static void layerNormBackward(Buf dx, Buf dg, int dgOff, Buf db, int dbOff, Buf dout, Buf x,
                                          Buf g, int gOff, Buf mean, Buf rstd, int rows, int c) {
+        if (dx instanceof Buf.F32 a && dg instanceof Buf.F32 b && db instanceof Buf.F32 d && dout instanceof Buf.F32 e
+                && x instanceof Buf.F32 f && g instanceof Buf.F32 h && dgOff == 0 && dbOff == 0 && gOff == 0) {
+            FloatKernels.layerNormBackward(a, b, d, e, f, h, mean, rstd, rows, c);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int row = r * c;
             double m = mean.get(r);
@@ -121,6 +131,10 @@ public final class Kernels {
 
     /** y[r, :] += b for every row (b at bOff, width c). */
     public static void addBias(Buf y, int rows, int c, Buf b, int bOff) {
+        if (y instanceof Buf.F32 yf && b instanceof Buf.F32 bf && bOff == 0) {
+            FloatKernels.addBias(yf, rows, c, bf);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int row = r * c;
             for (int i = 0; i < c; i++) {
@@ -131,6 +145,10 @@ public final class Kernels {
 
     /** db += column sums of dy [rows, c]: a bias's gradient. */
     public static void biasBackward(Buf db, int dbOff, Buf dy, int rows, int c) {
+        if (db instanceof Buf.F32 d && dy instanceof Buf.F32 y && dbOff == 0) {
+            FloatKernels.biasBackward(d, y, rows, c);
+            return;
+        }
         for (int i = 0; i < c; i++) {
             double sum = 0;
             for (int r = 0; r < rows; r++) {
@@ -149,6 +167,10 @@ public final class Kernels {
 
     /** acc += x over n elements. */
     public static void accumulate(Buf acc, Buf x, int n) {
+        if (acc instanceof Buf.F32 a && x instanceof Buf.F32 b) {
+            FloatKernels.accumulate(a, b, n);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             acc.add(i, x.get(i));
         }
