@@ -40,6 +40,9 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
     private transient GptEngine engine;
     /** A second engine for evaluation and generation, so their shapes do not resize training's buffers. */
     private transient GptEngine inferenceEngine;
+    /** The engine's views of DL4J's parameter and gradient arrays, rebuilt only if DL4J swaps them. */
+    private transient Tensors paramViews;
+    private transient Tensors gradViews;
 
     /** Identity, not equality: DL4J scores the very arrays it just backpropagated, and a copy would allocate. */
     private record PassScore(INDArray tokens, INDArray labels, double sequenceLossSum) {
@@ -96,27 +99,38 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
                 : null;
     }
 
-    /** Logits [batch, T, vocab] of token ids [batch, T], no dropout (evaluation, generation). */
-    synchronized INDArray logits(INDArray tokens) {
+    private GptEngine inferenceEngine() {
         if (inferenceEngine == null) {
             inferenceEngine = newEngine();
         }
+        return inferenceEngine;
+    }
+
+    /** Logits [batch, T, vocab] of token ids [batch, T], no dropout (evaluation, generation). */
+    synchronized INDArray logits(INDArray tokens) {
         INDArray out = detached(() -> Nd4j.create(paramsFlattened.dataType(), tokens.size(0), tokens.size(1),
                 gpt().vocabSize()));
-        inferenceEngine.logits(paramTensors(), ids(tokens), Buf.of(out));
+        inferenceEngine().logits(paramTensors(), ids(tokens), Buf.of(out));
         return out;
     }
 
     /** Mean next-token cross-entropy over all batch*T positions, no dropout. */
     synchronized double meanLoss(INDArray tokens, INDArray targets) {
-        if (inferenceEngine == null) {
-            inferenceEngine = newEngine();
-        }
-        return inferenceEngine.loss(paramTensors(), ids(tokens), ids(targets), false, 0) / tokens.length();
+        return inferenceEngine().loss(paramTensors(), ids(tokens), ids(targets), false, 0) / tokens.length();
     }
 
     Tensors paramTensors() {
-        return Tensors.of(params);
+        if (paramViews == null || !paramViews.isOver(params)) {
+            paramViews = Tensors.of(params);
+        }
+        return paramViews;
+    }
+
+    private Tensors gradientTensors() {
+        if (gradViews == null || !gradViews.isOver(gradientViews)) {
+            gradViews = Tensors.of(gradientViews);
+        }
+        return gradViews;
     }
 
     @Override
@@ -125,7 +139,7 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
             throw new IllegalStateException("the GPT layer needs labels (next-token ids) to backpropagate");
         }
         long time = input.size(1);
-        double tokenLossSum = engine().lossAndGradients(paramTensors(), Tensors.of(gradientViews), ids(input),
+        double tokenLossSum = engine().lossAndGradients(paramTensors(), gradientTensors(), ids(input),
                 ids(labels), passSeed(), 1.0 / time);
         lastPass = new PassScore(input, labels, tokenLossSum / time);
         Gradient g = new DefaultGradient(gradientsFlattened);

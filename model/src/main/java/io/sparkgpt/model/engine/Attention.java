@@ -48,7 +48,9 @@ public final class Attention {
                 int p = (bi * nh + h) * t * t;                                   // [T, T]
                 Blas.gemm(false, true, t, t, hs, scale, Mat.of(qkv, q, ld), Mat.of(qkv, q + c, ld),
                         0, Mat.of(probs, p, t));
-                causalSoftmax(probs, p);
+                for (int i = 0; i < t; i++) {
+                    Kernels.softmaxPrefix(probs, p + i * t, i + 1, t);          // query i sees keys 0..i
+                }
                 Buf weights = dropOut(probs, p, dropout, siteKey);
                 int wOff = weights == probs ? p : 0;
                 Blas.gemm(false, false, t, hs, t, 1, Mat.of(weights, wOff, t), Mat.of(qkv, q + 2 * c, ld),
@@ -82,28 +84,6 @@ public final class Attention {
                 Blas.gemm(true, false, t, hs, t, scale, Mat.of(dProbs, 0, t), Mat.of(qkv, q, ld),
                         0, Mat.of(dqkv, q + c, ld));
             }
-        }
-    }
-
-    /** Row i of the [T, T] block at p: softmax over columns 0..i, zeros after. */
-    private void causalSoftmax(Buf s, int p) {
-        for (int i = 0; i < t; i++) {
-            int row = p + i * t;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j <= i; j++) {
-                max = Math.max(max, s.get(row + j));
-            }
-            double sum = 0;
-            for (int j = 0; j <= i; j++) {
-                double e = Math.exp(s.get(row + j) - max);
-                s.set(row + j, e);
-                sum += e;
-            }
-            double inv = 1.0 / sum;
-            for (int j = 0; j <= i; j++) {
-                s.set(row + j, s.get(row + j) * inv);
-            }
-            s.zero(row + i + 1, t - i - 1);
         }
     }
 

@@ -129,29 +129,11 @@ public final class Decoder {
             Blas.gemm(false, true, n, keys, hs, 1.0 / Math.sqrt(hs), Mat.of(qkv[l], length * ld + h * hs, ld),
                     Mat.of(qkv[l], e + h * hs, ld), 0, Mat.of(scores, 0, keys));
             for (int i = 0; i < n; i++) {
-                softmaxPrefix(i * keys, length + i + 1, keys);
+                Kernels.softmaxPrefix(scores, i * keys, length + i + 1, keys);
             }
             Blas.gemm(false, false, n, hs, keys, 1, Mat.of(scores, 0, keys), Mat.of(qkv[l], 2 * e + h * hs, ld), 0,
                     Mat.of(attnOut, h * hs, e));
         }
-    }
-
-    /** Softmax of scores[row, 0..valid), zeros in [valid, width). */
-    private void softmaxPrefix(int row, int valid, int width) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < valid; j++) {
-            max = Math.max(max, scores.get(row + j));
-        }
-        double sum = 0;
-        for (int j = 0; j < valid; j++) {
-            double v = Math.exp(scores.get(row + j) - max);
-            scores.set(row + j, v);
-            sum += v;
-        }
-        for (int j = 0; j < valid; j++) {
-            scores.set(row + j, scores.get(row + j) / sum);
-        }
-        scores.zero(row + valid, width - valid);
     }
 
     /** A view of buf from element offset on (kernels address rows from 0). */

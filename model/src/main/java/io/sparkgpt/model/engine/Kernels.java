@@ -10,8 +10,6 @@ public final class Kernels {
 
     /** LayerNorm epsilon, the book's and PyTorch's. */
     public static final double LN_EPS = 1e-5;
-    /** sqrt(2/pi), the constant of GELU's tanh approximation. */
-    private static final double GELU_C = Math.sqrt(2.0 / Math.PI);
 
     private Kernels() {
     }
@@ -94,8 +92,7 @@ public final class Kernels {
             return;
         }
         for (int i = 0; i < n; i++) {
-            double v = x.get(i);
-            out.set(i, 0.5 * v * (1 + tanh(GELU_C * (v + 0.044715 * v * v * v))));
+            out.set(i, ScalarMath.gelu(x.get(i)));
         }
     }
 
@@ -114,10 +111,7 @@ public final class Kernels {
             return;
         }
         for (int i = 0; i < n; i++) {
-            double v = x.get(i);
-            double t = tanh(GELU_C * (v + 0.044715 * v * v * v));
-            double dt = (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
-            dx.set(i, dout.get(i) * (0.5 * (1 + t) + 0.5 * v * dt));
+            dx.set(i, dout.get(i) * ScalarMath.geluGrad(x.get(i)));
         }
     }
 
@@ -127,6 +121,25 @@ public final class Kernels {
      */
     static double tanh(double x) {
         return 1 - 2 / (Math.exp(2 * x) + 1);
+    }
+
+    /** Softmax of s[row, row + valid) in place, zeros in [row + valid, row + width): a causal row. */
+    static void softmaxPrefix(Buf s, int row, int valid, int width) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < valid; j++) {
+            max = Math.max(max, s.get(row + j));
+        }
+        double sum = 0;
+        for (int j = 0; j < valid; j++) {
+            double e = Math.exp(s.get(row + j) - max);
+            s.set(row + j, e);
+            sum += e;
+        }
+        double inv = 1.0 / sum;
+        for (int j = 0; j < valid; j++) {
+            s.set(row + j, s.get(row + j) * inv);
+        }
+        s.zero(row + valid, width - valid);
     }
 
     /** y[r, :] += b for every row (b at bOff, width c). */

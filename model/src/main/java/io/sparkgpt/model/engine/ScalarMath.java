@@ -33,23 +33,25 @@ final class ScalarMath {
 
     static void gelu(float[] x, float[] out, int n) {
         for (int j = 0; j < n; j++) {
-            out[j] = gelu(x[j]);
+            out[j] = (float) gelu(x[j]);
         }
     }
 
     static void geluGrad(float[] x, float[] d, int n) {
         for (int j = 0; j < n; j++) {
-            d[j] *= geluGrad(x[j]);
+            d[j] *= (float) geluGrad(x[j]);
         }
     }
 
-    static float gelu(double v) {
-        return (float) (0.5 * v * (1 + Kernels.tanh(GELU_C * (v + 0.044715 * v * v * v))));
+    /** GELU, tanh form: 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))). */
+    static double gelu(double v) {
+        return 0.5 * v * (1 + Kernels.tanh(GELU_C * (v + 0.044715 * v * v * v)));
     }
 
-    static float geluGrad(double v) {
+    /** d GELU(v) / dv. */
+    static double geluGrad(double v) {
         double t = Kernels.tanh(GELU_C * (v + 0.044715 * v * v * v));
         double dt = (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
-        return (float) (0.5 * (1 + t) + 0.5 * v * dt);
+        return 0.5 * (1 + t) + 0.5 * v * dt;
     }
 }

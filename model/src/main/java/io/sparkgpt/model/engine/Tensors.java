@@ -25,6 +25,20 @@ public final class Tensors {
         return new Tensors(m);
     }
 
+    /** Whether these are views of exactly the arrays of {@code arrays} (the same objects, by name). */
+    public boolean isOver(Map<String, INDArray> arrays) {
+        if (arrays == null || arrays.size() != byName.size()) {
+            return false;
+        }
+        for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
+            Buf b = byName.get(e.getKey());
+            if (b == null || b.array() != e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public Buf get(String name) {
         Buf b = byName.get(name);
         if (b == null) {

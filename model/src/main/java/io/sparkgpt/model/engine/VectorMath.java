@@ -67,7 +67,7 @@ final class VectorMath {
             t.add(1f).mul(v).mul(0.5f).intoArray(out, j);
         }
         for (; j < n; j++) {
-            out[j] = ScalarMath.gelu(x[j]);
+            out[j] = (float) ScalarMath.gelu(x[j]);
         }
     }
 
@@ -83,7 +83,7 @@ final class VectorMath {
             FloatVector.fromArray(S, d, j).mul(g).intoArray(d, j);
         }
         for (; j < n; j++) {
-            d[j] *= ScalarMath.geluGrad(x[j]);
+            d[j] *= (float) ScalarMath.geluGrad(x[j]);
         }
     }
 }
