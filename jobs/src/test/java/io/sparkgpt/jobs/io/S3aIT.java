@@ -121,8 +121,26 @@ class S3aIT {
         args.addAll(List.of(command));
         Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".log").toFile())
                 .start();
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "finished: " + name);
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            // Say where it hung: its threads and its log, then stop it (a hung child would outlive the suite).
+            String threads = threadDump(p.pid());
+            p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            throw new AssertionError(name + " did not finish in 300 s. Its log:\n" + read(name + ".log")
+                    + "\nIts threads:\n" + threads + "\nS3Mock log:\n" + read("s3mock.log"));
+        }
         return p.exitValue();
+    }
+
+    private static String threadDump(long pid) {
+        try {
+            Process jcmd = new ProcessBuilder(System.getProperty("java.home") + "/bin/jcmd", Long.toString(pid),
+                    "Thread.print").redirectErrorStream(true).start();
+            String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            jcmd.waitFor(30, TimeUnit.SECONDS);
+            return out;
+        } catch (Exception e) {
+            return "no thread dump: " + e;
+        }
     }
 
     private static void succeed(String name, String... command) throws Exception {
