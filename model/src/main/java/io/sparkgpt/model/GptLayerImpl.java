@@ -173,7 +173,13 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
         if (tokens.rank() != 2) {
             throw new IllegalArgumentException("token ids must be [batch, T], got rank " + tokens.rank());
         }
-        return tokens.toIntMatrix();
+        int[][] ids = new int[(int) tokens.size(0)][(int) tokens.size(1)];
+        for (int b = 0; b < ids.length; b++) {
+            for (int t = 0; t < ids[b].length; t++) {
+                ids[b][t] = (int) tokens.getDouble(b, t);   // element reads: toIntMatrix() creates ~50 ND4J buffers
+            }
+        }
+        return ids;
     }
 
     private static INDArray detached(java.util.function.Supplier<INDArray> create) {

@@ -41,12 +41,12 @@ public final class GptParamInitializer implements ParamInitializer {
 
     @Override
     public List<String> weightKeys(Layer layer) {
-        return GptParams.flatOrder(gpt(layer)).stream().filter(s -> !s.bias()).map(GptParams.Spec::name).toList();
+        return GptParams.flatOrder(gpt(layer)).stream().filter(GptParams.Spec::decayed).map(GptParams.Spec::name).toList();
     }
 
     @Override
     public List<String> biasKeys(Layer layer) {
-        return GptParams.flatOrder(gpt(layer)).stream().filter(GptParams.Spec::bias).map(GptParams.Spec::name).toList();
+        return GptParams.flatOrder(gpt(layer)).stream().filter(s -> !s.decayed()).map(GptParams.Spec::name).toList();
     }
 
     @Override

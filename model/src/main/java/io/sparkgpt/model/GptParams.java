@@ -4,13 +4,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The names, shapes and initialisation of every parameter of the GPT, in one place.
+ * Every parameter of the GPT, declared once: its name, its Hugging Face GPT-2 tensor name, shape,
+ * initialisation and weight-decay group. The init, the flat layout, the optimizer's decay, the
+ * exporter and the importer all read this list, so adding a weight touches only {@link #specs}.
  *
- * <p>Names avoid '_' (DL4J's updater splits "layer_param" gradient keys at the last '_') and follow
- * Hugging Face GPT-2's tensor names with the dots removed, so export can map them 1:1:
- * {@code wte}, {@code wpe}, {@code h3attnW} (= h.3.attn.c_attn.weight), {@code lnfG} (= ln_f.weight).
- * Linear weights are [in, out] like GPT-2's Conv1D; the untied head is [vocab, emb] like
- * PyTorch's lm_head so that tied and untied models multiply the same way (x · W^T).
+ * <p>Names avoid '_' (DL4J's updater splits "layer_param" gradient keys at the last '_') and are
+ * Hugging Face's with the dots and suffixes squeezed out: {@code wte}, {@code h3attnW}
+ * (h.3.attn.c_attn.weight), {@code lnfG} (ln_f.weight). Linear weights are [in, out] like GPT-2's
+ * Conv1D; the untied head is [vocab, emb] like PyTorch's lm_head, so that tied and untied models
+ * multiply the same way (x · W^T).
  */
 public final class GptParams {
 
@@ -21,10 +23,11 @@ public final class GptParams {
     public enum Init { NORMAL, ZEROS, ONES }
 
     /**
-     * One parameter. {@code bias} marks the ones DL4J treats as biases (no weight decay): all
-     * vectors, i.e. linear biases and LayerNorm scale/shift.
+     * One parameter. {@code decayed}: in the weight-decay group (matrices and embeddings, as in
+     * nanoGPT's configure_optimizers); vectors (linear biases, LayerNorm scale and shift) are not,
+     * and DL4J treats them as biases.
      */
-    public record Spec(String name, long[] shape, Init init, boolean bias) {
+    public record Spec(String name, String hfName, long[] shape, Init init, boolean decayed) {
         public long length() {
             long n = 1;
             for (long s : shape) {
@@ -48,15 +51,20 @@ public final class GptParams {
         return "h" + i + name;
     }
 
+    /** Block i's qkv bias in a GPT-2 file, which always holds one (zeros for a model without). */
+    public static String hfQkvBias(int i) {
+        return "h." + i + ".attn.c_attn.bias";
+    }
+
     /**
-     * The order of the flat parameter vector (and of its gradient and Adam's moments): the
+     * The order of the flat parameter vector (and of its gradient and Adam's moments): the decayed
      * matrices and embeddings, then the vectors, each in {@link #specs} order. It is the layout of
      * the SameDiff layer this engine replaced, so checkpoints written before carry over.
      */
     public static List<Spec> flatOrder(GptConfig c) {
         List<Spec> out = new ArrayList<>();
-        specs(c).stream().filter(s -> !s.bias()).forEach(out::add);
-        specs(c).stream().filter(Spec::bias).forEach(out::add);
+        specs(c).stream().filter(Spec::decayed).forEach(out::add);
+        specs(c).stream().filter(s -> !s.decayed()).forEach(out::add);
         return out;
     }
 
@@ -65,31 +73,42 @@ public final class GptParams {
         long v = c.vocabSize();
         long e = c.embDim();
         List<Spec> out = new ArrayList<>();
-        out.add(new Spec(TOKEN_EMBEDDING, new long[] {v, e}, Init.NORMAL, false));
+        out.add(matrix(TOKEN_EMBEDDING, "wte.weight", v, e));
         if (c.position() == GptConfig.Position.LEARNED) {
-            out.add(new Spec(POSITION_EMBEDDING, new long[] {c.contextLength(), e}, Init.NORMAL, false));
+            out.add(matrix(POSITION_EMBEDDING, "wpe.weight", c.contextLength(), e));
         }
         for (int i = 0; i < c.nLayers(); i++) {
-            out.add(new Spec(block(i, "ln1G"), new long[] {e}, Init.ONES, true));
-            out.add(new Spec(block(i, "ln1B"), new long[] {e}, Init.ZEROS, true));
-            out.add(new Spec(block(i, "attnW"), new long[] {e, 3 * e}, Init.NORMAL, false));
+            String h = "h." + i + ".";
+            out.add(vector(block(i, "ln1G"), h + "ln_1.weight", e, Init.ONES));
+            out.add(vector(block(i, "ln1B"), h + "ln_1.bias", e, Init.ZEROS));
+            out.add(matrix(block(i, "attnW"), h + "attn.c_attn.weight", e, 3 * e));
             if (c.qkvBias()) {
-                out.add(new Spec(block(i, "attnB"), new long[] {3 * e}, Init.ZEROS, true));
+                out.add(vector(block(i, "attnB"), hfQkvBias(i), 3 * e, Init.ZEROS));
             }
-            out.add(new Spec(block(i, "projW"), new long[] {e, e}, Init.NORMAL, false));
-            out.add(new Spec(block(i, "projB"), new long[] {e}, Init.ZEROS, true));
-            out.add(new Spec(block(i, "ln2G"), new long[] {e}, Init.ONES, true));
-            out.add(new Spec(block(i, "ln2B"), new long[] {e}, Init.ZEROS, true));
-            out.add(new Spec(block(i, "fcW"), new long[] {e, 4 * e}, Init.NORMAL, false));
-            out.add(new Spec(block(i, "fcB"), new long[] {4 * e}, Init.ZEROS, true));
-            out.add(new Spec(block(i, "fc2W"), new long[] {4 * e, e}, Init.NORMAL, false));
-            out.add(new Spec(block(i, "fc2B"), new long[] {e}, Init.ZEROS, true));
+            out.add(matrix(block(i, "projW"), h + "attn.c_proj.weight", e, e));
+            out.add(vector(block(i, "projB"), h + "attn.c_proj.bias", e, Init.ZEROS));
+            out.add(vector(block(i, "ln2G"), h + "ln_2.weight", e, Init.ONES));
+            out.add(vector(block(i, "ln2B"), h + "ln_2.bias", e, Init.ZEROS));
+            out.add(matrix(block(i, "fcW"), h + "mlp.c_fc.weight", e, 4 * e));
+            out.add(vector(block(i, "fcB"), h + "mlp.c_fc.bias", 4 * e, Init.ZEROS));
+            out.add(matrix(block(i, "fc2W"), h + "mlp.c_proj.weight", 4 * e, e));
+            out.add(vector(block(i, "fc2B"), h + "mlp.c_proj.bias", e, Init.ZEROS));
         }
-        out.add(new Spec(FINAL_NORM_SCALE, new long[] {e}, Init.ONES, true));
-        out.add(new Spec(FINAL_NORM_SHIFT, new long[] {e}, Init.ZEROS, true));
+        out.add(vector(FINAL_NORM_SCALE, "ln_f.weight", e, Init.ONES));
+        out.add(vector(FINAL_NORM_SHIFT, "ln_f.bias", e, Init.ZEROS));
         if (!c.tieWeights()) {
-            out.add(new Spec(HEAD, new long[] {v, e}, Init.NORMAL, false));
+            out.add(matrix(HEAD, "lm_head.weight", v, e));
         }
         return out;
+    }
+
+    /** A weight matrix or embedding: GPT-2's normal init, weight-decayed. */
+    private static Spec matrix(String name, String hfName, long rows, long cols) {
+        return new Spec(name, hfName, new long[] {rows, cols}, Init.NORMAL, true);
+    }
+
+    /** A bias or LayerNorm vector: not weight-decayed. */
+    private static Spec vector(String name, String hfName, long length, Init init) {
+        return new Spec(name, hfName, new long[] {length}, init, false);
     }
 }

@@ -35,13 +35,11 @@ public final class WeightsExchange {
         Map<String, INDArray> table = net.getLayer(GptNetwork.LAYER).paramTable();
         List<Safetensors.Tensor> tensors = new ArrayList<>();
         for (GptParams.Spec spec : GptParams.specs(c)) {
-            tensors.add(new Safetensors.Tensor(HfNames.toHf(spec.name()), spec.shape(),
-                    rowMajor(table.get(spec.name()))));
-            if (!c.qkvBias() && spec.name().endsWith("attnW")) {
-                int block = Integer.parseInt(spec.name().substring(1, spec.name().length() - "attnW".length()));
-                tensors.add(new Safetensors.Tensor(HfNames.qkvBias(block), new long[] {3L * c.embDim()},
-                        new float[3 * c.embDim()]));
-            }
+            tensors.add(new Safetensors.Tensor(spec.hfName(), spec.shape(), rowMajor(table.get(spec.name()))));
+        }
+        for (int i = 0; i < c.nLayers() && !c.qkvBias(); i++) {                  // GPT-2 loaders expect every one
+            tensors.add(new Safetensors.Tensor(GptParams.hfQkvBias(i), new long[] {3L * c.embDim()},
+                    new float[3 * c.embDim()]));
         }
         Safetensors.write(out, tensors, Map.of("format", "pt", CONFIG_KEY, c.toJson()));
     }
@@ -58,7 +56,7 @@ public final class WeightsExchange {
         ComputationGraph net = GptNetwork.build(config, 0, new NoOp(), 0, DataType.FLOAT);
         Map<String, INDArray> table = net.getLayer(GptNetwork.LAYER).paramTable();
         for (GptParams.Spec spec : GptParams.specs(config)) {
-            String name = HfNames.toHf(spec.name());
+            String name = spec.hfName();
             Safetensors.Entry entry = entry(file, name, source);
             if (!Arrays.equals(entry.shape(), spec.shape())) {
                 throw new UserInputException(source + ": tensor " + name + " has shape " + Arrays.toString(entry.shape())
@@ -92,7 +90,7 @@ public final class WeightsExchange {
         }
         boolean qkvBias = false;
         for (int i = 0; i < layers && !qkvBias; i++) {
-            Safetensors.Entry b = find(file, HfNames.qkvBias(i));
+            Safetensors.Entry b = find(file, GptParams.hfQkvBias(i));
             qkvBias = b != null && !allZero(file.floats(b.name()));
         }
         Safetensors.Entry head = find(file, "lm_head.weight");

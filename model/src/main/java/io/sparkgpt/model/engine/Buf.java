@@ -21,6 +21,10 @@ import java.nio.FloatBuffer;
  */
 public abstract sealed class Buf permits Buf.F32, Buf.F64 {
 
+    /** Sources of bulk zeroing (read only). */
+    private static final float[] ZERO_FLOATS = new float[1 << 14];
+    private static final double[] ZERO_DOUBLES = new double[1 << 13];
+
     /** The ND4J array that owns the memory (kept so it is not freed while in use). */
     final INDArray owner;
     final int length;
@@ -148,8 +152,8 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
 
         @Override
         public void zero(int from, int n) {
-            for (int i = from; i < from + n; i++) {
-                data.put(i, 0f);
+            for (int done = 0; done < n; done += ZERO_FLOATS.length) {                // bulk puts: memset speed
+                data.put(from + done, ZERO_FLOATS, 0, Math.min(ZERO_FLOATS.length, n - done));
             }
         }
 
@@ -191,8 +195,8 @@ public abstract sealed class Buf permits Buf.F32, Buf.F64 {
 
         @Override
         public void zero(int from, int n) {
-            for (int i = from; i < from + n; i++) {
-                data.put(i, 0d);
+            for (int done = 0; done < n; done += ZERO_DOUBLES.length) {
+                data.put(from + done, ZERO_DOUBLES, 0, Math.min(ZERO_DOUBLES.length, n - done));
             }
         }
 

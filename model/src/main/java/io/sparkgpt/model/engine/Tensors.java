@@ -58,6 +58,7 @@ public final class Tensors {
 
     /** Sets every tensor to 0 (gradients, once a step: the backward kernels add into them). */
     public void zero() {
-        byName.values().forEach(b -> b.array().assign(0));                         // native, memset speed
+        // Not INDArray.assign(0): each ND4J scalar op allocates a native scalar buffer.
+        byName.values().forEach(b -> b.zero(0, b.length()));
     }
 }
