@@ -105,6 +105,7 @@ class KubernetesPodSpecIT {
             // 16g heap + 8g overhead for ND4J's off-heap arrays.
             assertEquals(new Quantity("24576Mi"), c.getResources().getLimits().get("memory"));
             assertEquals("4", env(c).get("OMP_NUM_THREADS"));
+            assertEquals("131072", env(c).get("MALLOC_MMAP_THRESHOLD_"), "a fixed mmap threshold (freed native memory goes back)");
             assertEquals("spark", pod.getSpec().getServiceAccountName());
             assertSecretMounted(pod, c);
             List<String> args = c.getArgs();
@@ -133,6 +134,7 @@ class KubernetesPodSpecIT {
             assertEquals(new Quantity("22528Mi"), c.getResources().getLimits().get("memory"));
             assertEquals(new Quantity("4"), c.getResources().getRequests().get("cpu"));
             assertEquals("4", env(c).get("OMP_NUM_THREADS"));
+            assertEquals("131072", env(c).get("MALLOC_MMAP_THRESHOLD_"));
             assertFalse(pod.toString().contains("test-secret-4f1d"), "the secret is nowhere in the pod spec");
             assertSecretMounted(pod, c);
         }

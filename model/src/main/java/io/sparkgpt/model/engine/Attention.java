@@ -75,7 +75,7 @@ public final class Attention {
                 Blas.gemm(false, true, t, t, hs, 1, Mat.of(dout, dy, c), Mat.of(qkv, q + 2 * c, ld),
                         0, Mat.of(dProbs, 0, t));
                 if (dropout.active()) {
-                    dropout.apply(dProbs, 0, t * t, siteKey, (long) p);
+                    dropout.applyCausal(dProbs, 0, t, siteKey, p);           // only the triangle is read
                 }
                 causalSoftmaxBackward(probs, p);                                 // dProbs becomes dScores
                 // dQ = dS K * scale; dK = dS^T Q * scale
@@ -108,7 +108,7 @@ public final class Attention {
             return probs;
         }
         dropped.copyFrom(probs, p, 0, t * t);
-        dropout.apply(dropped, 0, t * t, siteKey, (long) p);
+        dropout.applyCausal(dropped, 0, t, siteKey, p);                           // above: zeros of P
         return dropped;
     }
 }
