@@ -37,9 +37,11 @@ public final class WeightsExchange {
         for (GptParams.Spec spec : GptParams.specs(c)) {
             tensors.add(new Safetensors.Tensor(spec.hfName(), spec.shape(), rowMajor(table.get(spec.name()))));
         }
-        for (int i = 0; i < c.nLayers() && !c.qkvBias(); i++) {                  // GPT-2 loaders expect every one
-            tensors.add(new Safetensors.Tensor(GptParams.hfQkvBias(i), new long[] {3L * c.embDim()},
-                    new float[3 * c.embDim()]));
+        if (!c.qkvBias()) {                                                        // GPT-2 loaders expect every one
+            for (int i = 0; i < c.nLayers(); i++) {
+                tensors.add(new Safetensors.Tensor(GptParams.hfQkvBias(i), new long[] {3L * c.embDim()},
+                        new float[3 * c.embDim()]));
+            }
         }
         Safetensors.write(out, tensors, Map.of("format", "pt", CONFIG_KEY, c.toJson()));
     }

@@ -75,13 +75,13 @@ public final class Dropout {
     /** factors[0, m) = the masks of elements first .. first + m - 1, one hash per group of four. */
     private void maskFactors(long siteKey, long first, int m) {
         float keptScale = (float) scale;
-        long hash = mix(siteKey, first >>> 2);
+        long hash = 0;
         for (int i = 0; i < m; i++) {
             long index = first + i;
-            if ((index & 3) == 0) {
+            if (i == 0 || (index & 3) == 0) {                                      // a new group of four
                 hash = mix(siteKey, index >>> 2);
             }
-            factors[i] = ((hash >>> (16 * (index & 3))) & 0xFFFF) >= dropBelow ? keptScale : 0f;
+            factors[i] = kept(hash, index) ? keptScale : 0f;
         }
     }
 
