@@ -10,6 +10,10 @@ import io.sparkgpt.model.engine.Blas.Mat;
  *
  * <p>Keeps the attention probabilities P [B, NH, T, T] for backward (the mask above the
  * diagonal is exact zeros); their dropout mask is regenerated, not stored.
+ *
+ * <p>The (batch, head) pairs run one after another: on worker threads of their own (BLAS
+ * single-threaded meanwhile) they measured no faster on 2 hyperthreads, and 20% slower while
+ * OpenBLAS's idle threads spin (gpt2-small, context 256).
  */
 public final class Attention {
 
@@ -19,9 +23,11 @@ public final class Attention {
     private final int nh;
     private final int hs;
     private final double scale;
-    /** One (b, h)'s dropped-out probabilities, and the gradient of P: [T, T] scratch. */
+    /** One (b, h)'s dropped-out probabilities and the gradient of P [T, T]; one row of each as floats. */
     private final Buf dropped;
     private final Buf dProbs;
+    private final float[] rowP;
+    private final float[] rowD;
 
     public Attention(Buf.Factory alloc, int batch, int time, int emb, int heads) {
         this.b = batch;
@@ -32,6 +38,8 @@ public final class Attention {
         this.scale = 1.0 / Math.sqrt(hs);
         this.dropped = alloc.buf((long) time * time);
         this.dProbs = alloc.buf((long) time * time);
+        this.rowP = new float[time];
+        this.rowD = new float[time];
     }
 
     /** Elements of P for one layer. */
@@ -41,65 +49,56 @@ public final class Attention {
 
     /** out [B*T, C] = softmax(q k^T / sqrt(hs) + causal mask) v per head; probs [B, NH, T, T] kept. */
     public void forward(Buf out, Buf qkv, Buf probs, Dropout dropout, long siteKey) {
-        int ld = 3 * c;
         for (int bi = 0; bi < b; bi++) {
             for (int h = 0; h < nh; h++) {
-                int q = bi * t * ld + h * hs;                                    // [T, hs] at stride 3C
-                int p = (bi * nh + h) * t * t;                                   // [T, T]
-                Blas.gemm(false, true, t, t, hs, scale, Mat.of(qkv, q, ld), Mat.of(qkv, q + c, ld),
-                        0, Mat.of(probs, p, t));
-                for (int i = 0; i < t; i++) {
-                    Kernels.softmaxPrefix(probs, p + i * t, i + 1, t);          // query i sees keys 0..i
-                }
-                Buf weights = dropOut(probs, p, dropout, siteKey);
-                int wOff = weights == probs ? p : 0;
-                Blas.gemm(false, false, t, hs, t, 1, Mat.of(weights, wOff, t), Mat.of(qkv, q + 2 * c, ld),
-                        0, Mat.of(out, bi * t * c + h * hs, c));
+                forwardHead(bi, h, out, qkv, probs, dropout, siteKey);
             }
         }
+    }
+
+    private void forwardHead(int bi, int h, Buf out, Buf qkv, Buf probs, Dropout dropout, long siteKey) {
+        int ld = 3 * c;
+        int q = bi * t * ld + h * hs;                                            // [T, hs] at stride 3C
+        int p = (bi * nh + h) * t * t;                                           // [T, T]
+        Blas.gemm(false, true, t, t, hs, scale, Mat.of(qkv, q, ld), Mat.of(qkv, q + c, ld), 0, Mat.of(probs, p, t));
+        for (int i = 0; i < t; i++) {
+            Kernels.softmaxPrefix(probs, p + i * t, i + 1, t, rowP);                // query i sees keys 0..i
+        }
+        Buf weights = dropOut(probs, p, dropout, siteKey);
+        int wOff = weights == probs ? p : 0;
+        Blas.gemm(false, false, t, hs, t, 1, Mat.of(weights, wOff, t), Mat.of(qkv, q + 2 * c, ld),
+                0, Mat.of(out, bi * t * c + h * hs, c));
     }
 
     /** dqkv [B*T, 3C] = the gradient of qkv given dout [B*T, C] (written, not added). */
     public void backward(Buf dqkv, Buf dout, Buf qkv, Buf probs, Dropout dropout, long siteKey) {
-        int ld = 3 * c;
         for (int bi = 0; bi < b; bi++) {
             for (int h = 0; h < nh; h++) {
-                int q = bi * t * ld + h * hs;
-                int p = (bi * nh + h) * t * t;
-                int dy = bi * t * c + h * hs;
-                Buf weights = dropOut(probs, p, dropout, siteKey);
-                int wOff = weights == probs ? p : 0;
-                // dV = W^T dY; dW = dY V^T
-                Blas.gemm(true, false, t, hs, t, 1, Mat.of(weights, wOff, t), Mat.of(dout, dy, c),
-                        0, Mat.of(dqkv, q + 2 * c, ld));
-                Blas.gemm(false, true, t, t, hs, 1, Mat.of(dout, dy, c), Mat.of(qkv, q + 2 * c, ld),
-                        0, Mat.of(dProbs, 0, t));
-                if (dropout.active()) {
-                    dropout.applyCausal(dProbs, 0, t, siteKey, p);           // only the triangle is read
-                }
-                causalSoftmaxBackward(probs, p);                                 // dProbs becomes dScores
-                // dQ = dS K * scale; dK = dS^T Q * scale
-                Blas.gemm(false, false, t, hs, t, scale, Mat.of(dProbs, 0, t), Mat.of(qkv, q + c, ld),
-                        0, Mat.of(dqkv, q, ld));
-                Blas.gemm(true, false, t, hs, t, scale, Mat.of(dProbs, 0, t), Mat.of(qkv, q, ld),
-                        0, Mat.of(dqkv, q + c, ld));
+                backwardHead(bi, h, dqkv, dout, qkv, probs, dropout, siteKey);
             }
         }
     }
 
-    /** dProbs := P * (dProbs - rowsum(P * dProbs)) on the lower triangle, 0 above it. */
-    private void causalSoftmaxBackward(Buf probs, int p) {
-        for (int i = 0; i < t; i++) {
-            int row = i * t;
-            double dot = 0;
-            for (int j = 0; j <= i; j++) {
-                dot += probs.get(p + row + j) * dProbs.get(row + j);
-            }
-            for (int j = 0; j <= i; j++) {
-                dProbs.set(row + j, probs.get(p + row + j) * (dProbs.get(row + j) - dot));
-            }
-            dProbs.zero(row + i + 1, t - i - 1);
+    private void backwardHead(int bi, int h, Buf dqkv, Buf dout, Buf qkv, Buf probs, Dropout dropout,
+                              long siteKey) {
+        int ld = 3 * c;
+        int q = bi * t * ld + h * hs;
+        int p = (bi * nh + h) * t * t;
+        int dy = bi * t * c + h * hs;
+        Buf weights = dropOut(probs, p, dropout, siteKey);
+        int wOff = weights == probs ? p : 0;
+        // dV = W^T dY; dW = dY V^T
+        Blas.gemm(true, false, t, hs, t, 1, Mat.of(weights, wOff, t), Mat.of(dout, dy, c), 0, Mat.of(dqkv, q + 2 * c, ld));
+        Blas.gemm(false, true, t, t, hs, 1, Mat.of(dout, dy, c), Mat.of(qkv, q + 2 * c, ld), 0, Mat.of(dProbs, 0, t));
+        if (dropout.active()) {
+            dropout.applyCausal(dProbs, 0, t, siteKey, p);                           // only the triangle is read
         }
+        for (int i = 0; i < t; i++) {                                            // dProbs becomes dScores
+            Kernels.softmaxPrefixBackward(dProbs, i * t, probs, p + i * t, i + 1, t, rowP, rowD);
+        }
+        // dQ = dS K * scale; dK = dS^T Q * scale
+        Blas.gemm(false, false, t, hs, t, scale, Mat.of(dProbs, 0, t), Mat.of(qkv, q + c, ld), 0, Mat.of(dqkv, q, ld));
+        Blas.gemm(true, false, t, hs, t, scale, Mat.of(dProbs, 0, t), Mat.of(qkv, q, ld), 0, Mat.of(dqkv, q + c, ld));
     }
 
     /** P itself without dropout; else its dropped-out copy in scratch (mask from P's element index). */

@@ -28,6 +28,8 @@ public final class Decoder {
     private final Buf mid;
     private final Buf fc;
     private final Buf scores;
+    /** One row of scores for the float softmax. */
+    private final float[] scoreRow;
     private final Buf stats;
     private final Buf statsRstd;
     private final Buf logits;
@@ -49,6 +51,7 @@ public final class Decoder {
         this.mid = alloc.buf((long) ctx * e);
         this.fc = alloc.buf((long) ctx * 4 * e);
         this.scores = alloc.buf((long) ctx * ctx);
+        this.scoreRow = new float[ctx];
         this.stats = alloc.buf(ctx);
         this.statsRstd = alloc.buf(ctx);
         this.logits = alloc.buf(c.vocabSize());
@@ -129,7 +132,7 @@ public final class Decoder {
             Blas.gemm(false, true, n, keys, hs, 1.0 / Math.sqrt(hs), Mat.of(qkv[l], length * ld + h * hs, ld),
                     Mat.of(qkv[l], e + h * hs, ld), 0, Mat.of(scores, 0, keys));
             for (int i = 0; i < n; i++) {
-                Kernels.softmaxPrefix(scores, i * keys, length + i + 1, keys);
+                Kernels.softmaxPrefix(scores, i * keys, length + i + 1, keys, scoreRow);
             }
             Blas.gemm(false, false, n, hs, keys, 1, Mat.of(scores, 0, keys), Mat.of(qkv[l], 2 * e + h * hs, ld), 0,
                     Mat.of(attnOut, h * hs, e));

@@ -74,6 +74,25 @@ final class FloatKernels {
         addInto(db, dbAcc);
     }
 
+    static void softmaxPrefix(Buf.F32 s, int row, int valid, int width, float[] x) {
+        s.read(row, x, valid);
+        float max = FloatMath.max(x, valid);
+        double sum = FloatMath.expShifted(x, valid, max);
+        FloatMath.scale(x, valid, (float) (1.0 / sum));
+        s.write(row, x, valid);
+        s.zero(row + valid, width - valid);
+    }
+
+    static void softmaxPrefixBackward(Buf.F32 d, int dRow, Buf.F32 p, int pRow, int valid, int width,
+                                      float[] pr, float[] dr) {
+        p.read(pRow, pr, valid);
+        d.read(dRow, dr, valid);
+        float dot = (float) FloatMath.dot(pr, dr, valid);
+        FloatMath.subtractTimes(dr, pr, dot, valid);
+        d.write(dRow, dr, valid);
+        d.zero(dRow + valid, width - valid);
+    }
+
     static void addBias(Buf.F32 y, int rows, int c, Buf.F32 b) {
         float[] row = new float[c];
         float[] bias = new float[c];

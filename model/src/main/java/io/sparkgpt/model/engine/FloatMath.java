@@ -31,6 +31,20 @@ public final class FloatMath {
         }
     }
 
+    /** The sum of x[j] y[j] over [0, n). */
+    static double dot(float[] x, float[] y, int n) {
+        return VECTOR ? VectorMath.dot(x, y, n) : ScalarMath.dot(x, y, n);
+    }
+
+    /** d[j] = p[j] (d[j] - s) over [0, n): softmax's backward given s = sum(p d). */
+    static void subtractTimes(float[] d, float[] p, float s, int n) {
+        if (VECTOR) {
+            VectorMath.subtractTimes(d, p, s, n);
+        } else {
+            ScalarMath.subtractTimes(d, p, s, n);
+        }
+    }
+
     static void gelu(float[] x, float[] out, int n) {
         if (VECTOR) {
             VectorMath.gelu(x, out, n);

@@ -123,8 +123,15 @@ public final class Kernels {
         return 1 - 2 / (Math.exp(2 * x) + 1);
     }
 
-    /** Softmax of s[row, row + valid) in place, zeros in [row + valid, row + width): a causal row. */
-    static void softmaxPrefix(Buf s, int row, int valid, int width) {
+    /**
+     * Softmax of s[row, row + valid) in place, zeros in [row + valid, row + width): a causal row.
+     * Float buffers go through scratch (at least valid floats), so the exps run vectorized.
+     */
+    static void softmaxPrefix(Buf s, int row, int valid, int width, float[] scratch) {
+        if (s instanceof Buf.F32 f) {
+            FloatKernels.softmaxPrefix(f, row, valid, width, scratch);
+            return;
+        }
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < valid; j++) {
             max = Math.max(max, s.get(row + j));
@@ -140,6 +147,26 @@ public final class Kernels {
             s.set(row + j, s.get(row + j) * inv);
         }
         s.zero(row + valid, width - valid);
+    }
+
+    /**
+     * The causal row's softmax backward in place: d := p * (d - sum(p * d)) over [0, valid) of
+     * d at dRow and p at pRow, zeros in [valid, width). Scratch as for softmaxPrefix.
+     */
+    static void softmaxPrefixBackward(Buf d, int dRow, Buf p, int pRow, int valid, int width,
+                                      float[] pScratch, float[] dScratch) {
+        if (d instanceof Buf.F32 df && p instanceof Buf.F32 pf) {
+            FloatKernels.softmaxPrefixBackward(df, dRow, pf, pRow, valid, width, pScratch, dScratch);
+            return;
+        }
+        double dot = 0;
+        for (int j = 0; j < valid; j++) {
+            dot += p.get(pRow + j) * d.get(dRow + j);
+        }
+        for (int j = 0; j < valid; j++) {
+            d.set(dRow + j, p.get(pRow + j) * (d.get(dRow + j) - dot));
+        }
+        d.zero(dRow + valid, width - valid);
     }
 
     /** y[r, :] += b for every row (b at bOff, width c). */

@@ -31,6 +31,20 @@ final class ScalarMath {
         }
     }
 
+    static double dot(float[] x, float[] y, int n) {
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            sum += x[j] * y[j];
+        }
+        return sum;
+    }
+
+    static void subtractTimes(float[] d, float[] p, float s, int n) {
+        for (int j = 0; j < n; j++) {
+            d[j] = p[j] * (d[j] - s);
+        }
+    }
+
     static void gelu(float[] x, float[] out, int n) {
         for (int j = 0; j < n; j++) {
             out[j] = (float) gelu(x[j]);

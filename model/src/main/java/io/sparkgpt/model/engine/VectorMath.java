@@ -58,6 +58,30 @@ final class VectorMath {
         }
     }
 
+    /** Lanes accumulate in float, then the tail in double. */
+    static double dot(float[] x, float[] y, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int j = 0;
+        for (; j < S.loopBound(n); j += S.length()) {
+            acc = FloatVector.fromArray(S, x, j).fma(FloatVector.fromArray(S, y, j), acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            sum += x[j] * y[j];
+        }
+        return sum;
+    }
+
+    static void subtractTimes(float[] d, float[] p, float s, int n) {
+        int j = 0;
+        for (; j < S.loopBound(n); j += S.length()) {
+            FloatVector.fromArray(S, d, j).sub(s).mul(FloatVector.fromArray(S, p, j)).intoArray(d, j);
+        }
+        for (; j < n; j++) {
+            d[j] = p[j] * (d[j] - s);
+        }
+    }
+
     /** out = 0.5 x (1 + tanh(c (x + 0.044715 x^3))). */
     static void gelu(float[] x, float[] out, int n) {
         int j = 0;
