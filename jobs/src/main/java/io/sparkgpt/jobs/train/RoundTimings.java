@@ -14,7 +14,7 @@ final class RoundTimings {
     private final JavaSparkContext jsc;
     private long fit;
     private long rounds;
-    private long[] first; // fit, setup and training nanos, bytes, after the first round
+    private long[] first; // fit, setup, training, load and average nanos, bytes, after the first round
     long eval;
     long checkpoint;
 
@@ -42,12 +42,13 @@ final class RoundTimings {
     }
 
     private long[] totals() {
-        return new long[]{fit, workerTimes.initNanos.value(), workerTimes.computeNanos.value(), traffic.bytes()};
+        return new long[]{fit, workerTimes.initNanos.value(), workerTimes.computeNanos.value(), traffic.bytes(),
+                workerTimes.loadNanos.value(), workerTimes.averageNanos.value()};
     }
 
     /** Seconds a round averaged over the run's rounds. */
     TrainResult.RoundTimes round() {
-        return times(totals(), new long[4], rounds);
+        return times(totals(), new long[6], rounds);
     }
 
     /** The same over the rounds after the first; null before there are two. */
@@ -59,7 +60,8 @@ final class RoundTimings {
         double perWorkerRound = 1e9 * Math.max(1, count) * workers;
         return new TrainResult.RoundTimes((until[0] - since[0]) / 1e9 / Math.max(1, count),
                 (until[1] - since[1]) / perWorkerRound, (until[2] - since[2]) / perWorkerRound,
-                workerTimes.built.value(), (until[3] - since[3]) / Math.max(1, count));
+                workerTimes.built.value(), (until[3] - since[3]) / Math.max(1, count),
+                (until[4] - since[4]) / perWorkerRound, (until[5] - since[5]) / perWorkerRound);
     }
 
     String line() {

@@ -156,7 +156,7 @@ final class ShardedAveragingTrainer implements RoundTrainer {
         afterTrainStage.accept(r);
         Set<Integer> lost = new TreeSet<>();
         for (Set<Integer> workersLost : jsc.parallelize(shards(), workers)
-                .map(new ShardedStages.Average(layout, r, sliceLevel)).collect()) {
+                .map(new ShardedStages.Average(layout, r, sliceLevel, times)).collect()) {
             lost.addAll(workersLost);
         }
         if (!lost.isEmpty()) {

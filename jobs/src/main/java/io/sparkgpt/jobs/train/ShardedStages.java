@@ -117,16 +117,21 @@ final class ShardedStages {
             WorkerNetworks.giveBack(layout.run(), net, pins);
             times.initNanos.add(built - started);
             times.computeNanos.add(trained - loaded);
+            times.loadNanos.add(loaded - built + System.nanoTime() - trained);
             return List.of(new WorkerReport(worker, loss, false)).iterator();
         }
     }
 
     /** Average stage, task n: shard n of round r averaged over the workers; returns the workers whose slices are lost. */
-    record Average(StateLayout layout, long round, StorageLevel level) implements Function<Integer, Set<Integer>> {
+    record Average(StateLayout layout, long round, StorageLevel level, WorkerTimes times)
+            implements Function<Integer, Set<Integer>> {
         @Override
         public Set<Integer> call(Integer shard) {
+            long started = System.nanoTime();
             SparkBlocks.removeLocal(name -> layout.obsoleteInAverage(round, name));
-            return ShardTransfer.average(layout, round, shard, layout.shards(), level);
+            Set<Integer> lost = ShardTransfer.average(layout, round, shard, layout.shards(), level);
+            times.averageNanos.add(System.nanoTime() - started);
+            return lost;
         }
     }
 }

@@ -154,6 +154,8 @@ public final class TrainCommand implements Callable<Integer> {
         timing.put("setup_s", t.workerSetupSeconds());
         timing.put("train_s", t.workerTrainingSeconds());
         timing.put("sync_s", t.syncSeconds());
+        timing.put("load_s", t.workerLoadSeconds());
+        timing.put("average_s", t.averageSeconds());
         return timing;
     }
 

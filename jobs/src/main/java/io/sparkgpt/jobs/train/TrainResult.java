@@ -21,7 +21,8 @@ public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluati
      * bytes the driver received a round.
      */
     public record RoundTimes(double fitSeconds, double workerSetupSeconds, double workerTrainingSeconds,
-                             long networksBuilt, long driverBytesPerRound) {
+                             long networksBuilt, long driverBytesPerRound, double workerLoadSeconds,
+                             double averageSeconds) {
         /** Everything in a round that is not a worker preparing its network or training: the synchronization. */
         public double syncSeconds() {
             return fitSeconds - workerSetupSeconds - workerTrainingSeconds;

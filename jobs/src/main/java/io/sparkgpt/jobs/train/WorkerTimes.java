@@ -13,10 +13,16 @@ final class WorkerTimes implements Serializable {
     final LongAccumulator built;
     final LongAccumulator initNanos;
     final LongAccumulator computeNanos;
+    /** Sharded averaging's parts of the synchronization: a worker loading the averaged state, storing its slices. */
+    final LongAccumulator loadNanos;
+    /** An average task's time (one a shard), summed. */
+    final LongAccumulator averageNanos;
 
     WorkerTimes(SparkContext sc) {
         built = sc.longAccumulator("sparkgpt: worker networks built");
         initNanos = sc.longAccumulator("sparkgpt: worker network setup ns");
         computeNanos = sc.longAccumulator("sparkgpt: worker training ns");
+        loadNanos = sc.longAccumulator("sparkgpt: worker state load and store ns");
+        averageNanos = sc.longAccumulator("sparkgpt: shard averaging ns");
     }
 }

@@ -89,6 +89,10 @@ class TrainJobTest {
             assertEquals(t.get("round_s").asDouble() - t.get("setup_s").asDouble() - t.get("train_s").asDouble(),
                     t.get("sync_s").asDouble(), 1e-9, timing);
             assertTrue(t.get("train_s").asDouble() > 0 && t.get("sync_s").asDouble() > 0, t.toString());
+            // sync_s's measured parts: a worker's load and store of the state, then the averaging.
+            double load = t.get("load_s").asDouble();
+            double average = t.get("average_s").asDouble();
+            assertTrue(load > 0 && average > 0 && load + average <= t.get("sync_s").asDouble(), t.toString());
         }
         assertTrue(json.get("driver_bytes_per_round").asLong() < 64 * 1024, "losses, not the state: " + json);
     }
