@@ -14,7 +14,7 @@ final class RoundTimings {
     private final JavaSparkContext jsc;
     private long fit;
     private long rounds;
-    private long[] first; // fit, setup, training, load and average nanos, bytes, after the first round
+    private Totals first; // after the first round
     long eval;
     long checkpoint;
 
@@ -41,27 +41,35 @@ final class RoundTimings {
         }
     }
 
-    private long[] totals() {
-        return new long[]{fit, workerTimes.initNanos.value(), workerTimes.computeNanos.value(), traffic.bytes(),
-                workerTimes.loadNanos.value(), workerTimes.averageNanos.value()};
+    /** The run's sums so far: the driver's fit nanos, the workers' accumulated nanos, the driver's bytes. */
+    private record Totals(long fit, long setup, long training, long load, long average, long bytes) {
+        Totals minus(Totals o) {
+            return new Totals(fit - o.fit, setup - o.setup, training - o.training, load - o.load,
+                    average - o.average, bytes - o.bytes);
+        }
+    }
+
+    private Totals totals() {
+        return new Totals(fit, workerTimes.initNanos.value(), workerTimes.computeNanos.value(),
+                workerTimes.loadNanos.value(), workerTimes.averageNanos.value(), traffic.bytes());
     }
 
     /** Seconds a round averaged over the run's rounds. */
     TrainResult.RoundTimes round() {
-        return times(totals(), new long[6], rounds);
+        return times(totals(), rounds);
     }
 
     /** The same over the rounds after the first; null before there are two. */
     TrainResult.RoundTimes afterFirstRound() {
-        return rounds < 2 ? null : times(totals(), first, rounds - 1);
+        return rounds < 2 ? null : times(totals().minus(first), rounds - 1);
     }
 
-    private TrainResult.RoundTimes times(long[] until, long[] since, long count) {
-        double perWorkerRound = 1e9 * Math.max(1, count) * workers;
-        return new TrainResult.RoundTimes((until[0] - since[0]) / 1e9 / Math.max(1, count),
-                (until[1] - since[1]) / perWorkerRound, (until[2] - since[2]) / perWorkerRound,
-                workerTimes.built.value(), (until[3] - since[3]) / Math.max(1, count),
-                (until[4] - since[4]) / perWorkerRound, (until[5] - since[5]) / perWorkerRound);
+    private TrainResult.RoundTimes times(Totals t, long count) {
+        double perRound = 1e9 * Math.max(1, count);
+        double perWorkerRound = perRound * workers;
+        return new TrainResult.RoundTimes(t.fit() / perRound, t.setup() / perWorkerRound,
+                t.training() / perWorkerRound, workerTimes.built.value(), t.bytes() / Math.max(1, count),
+                t.load() / perWorkerRound, t.average() / perWorkerRound);
     }
 
     String line() {

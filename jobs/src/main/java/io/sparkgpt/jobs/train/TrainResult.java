@@ -18,7 +18,8 @@ public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluati
     /**
      * An averaging round's wall time in the driver's fit, the part of it a worker spent getting
      * its network ready and training (averaged over rounds and workers), and the task-result
-     * bytes the driver received a round.
+     * bytes the driver received a round; with sharded averaging also two parts of the
+     * synchronization: a worker loading the averaged state and storing its slices, an average task.
      */
     public record RoundTimes(double fitSeconds, double workerSetupSeconds, double workerTrainingSeconds,
                              long networksBuilt, long driverBytesPerRound, double workerLoadSeconds,
