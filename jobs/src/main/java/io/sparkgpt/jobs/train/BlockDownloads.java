@@ -17,7 +17,7 @@ import java.nio.ByteBuffer;
 record BlockDownloads(int blockBytes) implements DownloadFileManager {
     /** A fetched block as the reader gets it: a downloaded one can be kept without a copy. */
     static FetchedBlock fetched(ManagedBuffer data) throws IOException {
-        return new FetchedBlock(data.nioByteBuffer(), data instanceof Downloaded d ? d.download : null);
+        return new FetchedBlock(data.nioByteBuffer(), data instanceof Downloaded d ? d.download : null, false);
     }
 
     @Override

@@ -8,11 +8,18 @@ import java.nio.ByteBuffer;
  */
 final class FetchedBlock {
     private final ByteBuffer bytes;
+    private final boolean local;
     private BlockDownloads.Download download;
 
-    FetchedBlock(ByteBuffer bytes, BlockDownloads.Download download) {
+    FetchedBlock(ByteBuffer bytes, BlockDownloads.Download download, boolean local) {
         this.bytes = bytes;
         this.download = download;
+        this.local = local;
+    }
+
+    /** Whether the block was read from this JVM's block manager (its bytes are the stored block's memory). */
+    boolean local() {
+        return local;
     }
 
     ByteBuffer bytes() {

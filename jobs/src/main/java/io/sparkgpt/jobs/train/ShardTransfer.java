@@ -115,21 +115,23 @@ final class ShardTransfer {
     static Set<Integer> average(StateLayout layout, long round, int shard, int workers, StorageLevel level) {
         List<long[]> chunks = layout.chunks(shard);
         ByteBuffer[][] slices = {new ByteBuffer[workers], new ByteBuffer[workers]};
+        boolean[][] pooled = {new boolean[workers], new boolean[workers]};
         Set<Integer> lost = new TreeSet<>();
         CompletableFuture<Void> stored = CompletableFuture.completedFuture(null);
         CompletableFuture<Set<Integer>> next = null;
         try {
-            next = fetchSlices(layout, round, shard, 0, workers, slices[0]);
+            next = fetchSlices(layout, round, shard, 0, workers, slices[0], pooled[0]);
             for (int c = 0; c < chunks.size(); c++) {
                 Set<Integer> missing = next.join();
-                next = c + 1 < chunks.size() ? fetchSlices(layout, round, shard, c + 1, workers, slices[(c + 1) % 2])
+                next = c + 1 < chunks.size() ? fetchSlices(layout, round, shard, c + 1, workers, slices[(c + 1) % 2],
+                        pooled[(c + 1) % 2])
                         : null;
                 if (!missing.isEmpty()) {
                     lost.addAll(missing);
                     break;
                 }
                 ByteBuffer average = mean(slices[c % 2], Math.toIntExact(chunks.get(c)[1] - chunks.get(c)[0]));
-                giveBack(slices[c % 2]);
+                giveBack(slices[c % 2], pooled[c % 2]);
                 stored.join();
                 String name = layout.averaged(round, shard, c);
                 stored = CompletableFuture.runAsync(() -> SparkBlocks.putPooled(name, average, level), PUTTER);
@@ -140,20 +142,28 @@ final class ShardTransfer {
                 next.exceptionally(e -> null).join();
             }
             stored.join();
-            giveBack(slices[0]);
-            giveBack(slices[1]);
+            giveBack(slices[0], pooled[0]);
+            giveBack(slices[1], pooled[1]);
         }
         return lost;
     }
 
-    /** Fetches chunk c of every worker's slice n into {@code into} (pooled buffers, the caller's). */
+    /**
+     * Fetches chunk c of every worker's slice n into {@code into}: pooled buffers, the caller's, or
+     * for a slice stored here, the slice itself. That is its worker's network memory, which stays
+     * pinned (see {@link #storeSlices}) until the slice is removed, and slices of round r are
+     * removed only by later rounds' sweeps: summing it in place saves a copy of every local chunk.
+     */
     private static CompletableFuture<Set<Integer>> fetchSlices(StateLayout layout, long round, int shard, int chunk,
-                                                               int workers, ByteBuffer[] into) {
+                                                               int workers, ByteBuffer[] into, boolean[] pooled) {
         List<String> names = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
             names.add(layout.slice(round, shard, chunk, w));
         }
-        return SparkBlocks.readAll(names, 4 * layout.chunkFloats(), (w, block) -> into[w] = block.keep());
+        return SparkBlocks.readAll(names, 4 * layout.chunkFloats(), (w, block) -> {
+            pooled[w] = !block.local();
+            into[w] = block.local() ? block.bytes() : block.keep();
+        });
     }
 
     /**
@@ -199,12 +209,12 @@ final class ShardTransfer {
         return littleEndian.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     }
 
-    private static void giveBack(ByteBuffer[] pooled) {
-        for (int w = 0; w < pooled.length; w++) {
-            if (pooled[w] != null) {
-                BlockMemory.giveBack(pooled[w]);
-                pooled[w] = null;
+    private static void giveBack(ByteBuffer[] slices, boolean[] pooled) {
+        for (int w = 0; w < slices.length; w++) {
+            if (slices[w] != null && pooled[w]) {
+                BlockMemory.giveBack(slices[w]);
             }
+            slices[w] = null;
         }
     }
 }

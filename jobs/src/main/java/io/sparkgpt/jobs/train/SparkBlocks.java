@@ -158,7 +158,7 @@ final class SparkBlocks {
             return false;
         }
         try {
-            reader.accept(index, new FetchedBlock(local.get().toByteBuffer(), null));
+            reader.accept(index, new FetchedBlock(local.get().toByteBuffer(), null, true));
         } finally {
             bm.releaseLock(id, Option.empty());
         }

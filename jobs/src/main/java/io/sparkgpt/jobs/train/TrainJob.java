@@ -88,10 +88,12 @@ public final class TrainJob {
             LOG.info(Progress.initialLine(e, totalSteps));
         }
 
-        for (long round = state.step() / config.averagingFrequency(); state.step() < totalSteps; round++) {
+        int frequency = config.averagingFrequency();
+        RoundData data = new RoundData(run.windows(), run.plan(), run.workers(),
+                config.batchSizePerWorker() * frequency, config.batchSizePerWorker());
+        for (long round = state.step() / frequency; state.step() < totalSteps; round++) {
             long t0 = System.nanoTime();
-            JavaRDD<DataSet> batches = run.windows().round(run.plan().round(round), run.workers(),
-                    config.batchSizePerWorker() * config.averagingFrequency(), config.batchSizePerWorker())
+            JavaRDD<DataSet> batches = data.round(round, (totalSteps - state.step() + frequency - 1) / frequency)
                     .persist(StorageLevel.MEMORY_ONLY());
             double loss = timings.traffic().round(timings.jsc(), round, () -> trainer.fit(batches));
             batches.unpersist(false);

@@ -4,6 +4,7 @@ import io.sparkgpt.jobs.LocalSpark;
 import io.sparkgpt.jobs.tokenize.TokenizeConfig;
 import io.sparkgpt.jobs.tokenize.TokenizeJob;
 import io.sparkgpt.tokenization.DatasetFormat;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,6 +71,39 @@ class WindowDataTest {
             assertEquals(2, got.get(w).size(), "worker " + w + "'s minibatches");
             for (int i = 0; i < 2; i++) {
                 assertArrayEquals(inputsOf(round[2 * w + i]), got.get(w).get(i), "worker " + w + ", row " + i);
+            }
+        }
+    }
+
+    private static List<List<float[]>> inputs(JavaRDD<DataSet> round) {
+        List<List<float[]>> out = new ArrayList<>();
+        for (List<DataSet> worker : round.glom().collect()) {
+            List<float[]> rows = new ArrayList<>();
+            for (DataSet minibatch : worker) {
+                for (int r = 0; r < minibatch.numExamples(); r++) {
+                    rows.add(minibatch.getFeatures().getRow(r).toFloatVector());
+                }
+            }
+            out.add(rows);
+        }
+        return out;
+    }
+
+    @Test
+    void roundsPreparedByOneShuffleEqualEachRoundPreparedAlone() {
+        List<int[]> rounds = List.of(new int[] {3, 1, 4, 1, 5, 9}, new int[] {2, 6, 5, 3, 5, 8}, new int[] {9, 7, 9, 3, 2, 3});
+        WindowData.Rounds prepared = windows.rounds(rounds, 2, 3, 3);
+        assertEquals(3, prepared.count());
+        for (int k = 2; k >= 0; k--) { // any order: each reads its own partitions of the one shuffle
+            List<List<float[]>> together = inputs(prepared.round(k));
+            List<List<float[]>> alone = inputs(rounds.get(k), 2, 3);
+            assertEquals(2, together.size(), "round " + k + "'s workers");
+            for (int w = 0; w < 2; w++) {
+                assertEquals(3, together.get(w).size());
+                for (int i = 0; i < 3; i++) {
+                    assertArrayEquals(alone.get(w).get(i), together.get(w).get(i), "round " + k + ", worker " + w + ", row " + i);
+                    assertArrayEquals(inputsOf(rounds.get(k)[3 * w + i]), together.get(w).get(i));
+                }
             }
         }
     }
