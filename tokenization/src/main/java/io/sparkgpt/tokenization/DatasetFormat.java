@@ -26,8 +26,6 @@ public final class DatasetFormat {
     public static final String TOKENS = "tokens";
     public static final String SHARD = "shard";
     public static final String OFFSET = "offset";
-    /** The split column while writing: Spark's partition, renamed to the split's directory. */
-    public static final String SPLIT = "split";
     public static final String TRAIN = "train";
     public static final String VAL = "val";
     public static final List<String> SPLITS = List.of(TRAIN, VAL);

@@ -6,17 +6,12 @@ import io.sparkgpt.jobs.io.OutputPublisher;
 import io.sparkgpt.jobs.io.WriteFailures;
 import io.sparkgpt.tokenization.DatasetFormat;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.DataFrameWriter;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.util.CollectionAccumulator;
 
 import java.io.IOException;
 import java.util.List;
@@ -32,15 +27,6 @@ import java.util.stream.Collectors;
  * the executors, a shard a task; only file names and counts reach the driver.
  */
 public final class TokenizeJob {
-    /** The windows' columns as written under DIR/train and DIR/val (see {@link DatasetFormat}). */
-    public static final StructType WINDOW_SCHEMA = new StructType(new StructField[] {
-            DataTypes.createStructField(DatasetFormat.TOKENS, DataTypes.BinaryType, false),
-            DataTypes.createStructField(DatasetFormat.SHARD, DataTypes.IntegerType, false),
-            DataTypes.createStructField(DatasetFormat.OFFSET, DataTypes.LongType, false)});
-    private static final StructType ROW_SCHEMA = new StructType(new StructField[] {
-            DataTypes.createStructField(DatasetFormat.SPLIT, DataTypes.StringType, false),
-            WINDOW_SCHEMA.fields()[0], WINDOW_SCHEMA.fields()[1], WINDOW_SCHEMA.fields()[2]});
-
     private static final Pattern REMOTE_USER_ERROR =
             Pattern.compile(Pattern.quote(UserInputException.class.getName()) + ": ([^\\n]*)");
 
@@ -63,7 +49,6 @@ public final class TokenizeJob {
             }
             requireWindows(config, stats);
             DatasetManifest manifest = DatasetManifest.of(config, stats, bookSplit);
-            layOutSplits(spark, output.fileSystem(), output.temporary());
             manifest.write(output.fileSystem(), output.temporary());
             Path published = output.publish();
             return new TokenizeResult(published.toString(), manifest, (System.nanoTime() - started) / 1e9);
@@ -77,31 +62,34 @@ public final class TokenizeJob {
         }
     }
 
-    /** Writes all windows, partitioned by split, to {@code directory}; returns the shards' counts. */
+    /** Writes all windows to {@code directory}'s splits; returns the shards' counts. */
     private static DatasetStats tokenize(SparkSession spark, TokenizeConfig config, CorpusPlan plan,
-                                         boolean bookSplit, Path directory) {
+                                         boolean bookSplit, Path directory) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        CollectionAccumulator<ShardReport> reports = jsc.sc().collectionAccumulator("tokenize shard reports");
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         TokenizeSettings settings = TokenizeSettings.of(config, bookSplit);
-        JavaRDD<Row> rows = config.format() == InputFormat.PARQUET
+        ShardFunctions.Target target = new ShardFunctions.Target(directory.toString(),
+                jsc.broadcast(new HadoopConf(hadoop)));
+        JavaRDD<ShardWindows.Output> outputs = config.format() == InputFormat.PARQUET
                 ? ParquetInput.documentRows(spark, config, plan).mapPartitionsWithIndex(
-                        new ShardFunctions.ParquetRowsToWindows(settings, reports), true)
+                        new ShardFunctions.ParquetRowsToWindows(settings, target), true)
                 : jsc.parallelize(plan.shards(), Math.max(1, plan.shards().size())).mapPartitionsWithIndex(
-                        new ShardFunctions.FileShardToWindows(settings,
-                                jsc.broadcast(new HadoopConf(spark.sparkContext().hadoopConfiguration())), reports),
-                        true);
+                        new ShardFunctions.FileShardToWindows(settings, target), true);
         String group = "sparkgpt-tokenize-" + UUID.randomUUID();
         jsc.setJobGroup(group, "tokenize " + config.output(), false);
-        try (TokenizeProgress progress = new TokenizeProgress(jsc.sc(), group, rows.getNumPartitions(),
+        List<ShardWindows.Output> written;
+        try (TokenizeProgress progress = new TokenizeProgress(jsc.sc(), group, outputs.getNumPartitions(),
                 plan.totalBytes(), shardBytes(plan), System.err, TokenizeProgress.INTERVAL_SECONDS * 1000L)) {
-            writeWindows(spark.createDataFrame(rows, ROW_SCHEMA).write().partitionBy(DatasetFormat.SPLIT), directory);
+            written = outputs.collect();
         } catch (Exception e) { // Spark's SparkException is checked, though Scala doesn't declare it
             throw userErrorIn(e);
         } finally {
             jsc.clearJobGroup();
             ParquetInput.restorePartitioning(spark);
         }
-        return DatasetStats.of(reports.value(), plan, bookSplit);
+        WindowFiles.keepOnly(directory.getFileSystem(hadoop), directory,
+                written.stream().flatMap(o -> o.files().stream()).toList(), hadoop);
+        return DatasetStats.of(written.stream().map(ShardWindows.Output::report).toList(), plan, bookSplit);
     }
 
     /** The input bytes of each file shard, or null for Parquet input (Spark plans those reads). */
@@ -140,29 +128,6 @@ public final class TokenizeJob {
                     + "needs (--max-length %d + 1): lower --max-length or add text", inputs,
                     stats.train().tokens(), config.maxLength()));
         }
-    }
-
-    /** Renames Spark's split=train, split=val to train, val, writing an empty val if none. */
-    private static void layOutSplits(SparkSession spark, FileSystem fs, Path directory) throws IOException {
-        for (String split : DatasetFormat.SPLITS) {
-            Path written = new Path(directory, DatasetFormat.SPLIT + "=" + split);
-            Path target = new Path(directory, split);
-            if (fs.exists(written)) {
-                if (!fs.rename(written, target)) {
-                    throw new IOException("could not rename " + written + " to " + target);
-                }
-            } else {
-                writeWindows(spark.createDataFrame(List.<Row>of(), WINDOW_SCHEMA).write(), target);
-            }
-        }
-    }
-
-    /**
-     * Windows are all distinct: a dictionary of them only costs time. zstd on the raw ids gives
-     * fewer bytes a token than nanoGPT's uint16 .bin, and decompresses faster than the disk reads.
-     */
-    private static void writeWindows(DataFrameWriter<Row> writer, Path directory) {
-        writer.option("compression", "zstd").option("parquet.enable.dictionary", "false").parquet(directory.toString());
     }
 
     /** Column names, for error messages. */

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -22,13 +24,27 @@ class TokenizeFaultsOnClusterIT {
     @TempDir
     Path tmp;
 
-    /** A task has committed its output: Spark's job-attempt directory holds a Parquet part. */
+    /** A task has written its shard: a complete Parquet file (its footer ends in "PAR1") in the unpublished output. */
     private static boolean aTaskCommitted(Path parent) {
         try (Stream<Path> files = Files.walk(parent)) {
-            return files.anyMatch(p -> p.toString().contains("_temporary") && p.getFileName().toString()
-                    .startsWith("part-") && p.toString().contains("/task_"));
+            return files.anyMatch(p -> p.toString().contains(".tmp-") && p.getFileName().toString()
+                    .startsWith("part-") && endsWithParquetMagic(p));
         } catch (IOException | java.io.UncheckedIOException e) {
             return false; // files come and go under our feet
+        }
+    }
+
+    private static boolean endsWithParquetMagic(Path file) {
+        try (var channel = Files.newByteChannel(file)) {
+            long size = channel.size();
+            if (size < 12) {
+                return false;
+            }
+            ByteBuffer tail = ByteBuffer.allocate(4);
+            channel.position(size - 4).read(tail);
+            return new String(tail.array(), StandardCharsets.US_ASCII).equals("PAR1");
+        } catch (IOException e) {
+            return false;
         }
     }
 
