@@ -69,7 +69,7 @@ public final class TokenizeJob {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         TokenizeSettings settings = TokenizeSettings.of(config, bookSplit);
         ShardFunctions.Target target = new ShardFunctions.Target(directory.toString(),
-                jsc.broadcast(new HadoopConf(hadoop)));
+                HadoopConf.broadcast(jsc));
         JavaRDD<ShardWindows.Output> outputs = config.format() == InputFormat.PARQUET
                 ? ParquetInput.documentRows(spark, config, plan).mapPartitionsWithIndex(
                         new ShardFunctions.ParquetRowsToWindows(settings, target), true)
