@@ -27,7 +27,6 @@ final class ShardWindows {
     record Output(ShardReport report, List<String> files) implements Serializable {
     }
 
-    private final int shard;
     private final TokenizeSettings settings;
     private final Tokenizer tokenizer;
     private final DocumentSplit split;
@@ -36,22 +35,18 @@ final class ShardWindows {
     @SuppressWarnings("unchecked")
     private final ParquetWriter<WindowFiles.Window>[] writers = new ParquetWriter[2];
     private final List<String> files = new ArrayList<>();
-    private final ShardReport report;
 
-    private ShardWindows(int shard, TokenizeSettings settings, ShardReport report, Path dataset, int attempt,
-                         Configuration conf) {
-        this.shard = shard;
+    private ShardWindows(int shard, TokenizeSettings settings, Path dataset, int attempt, Configuration conf) {
         this.settings = settings;
         this.tokenizer = Tokenizer.shared(settings.encoding());
         this.split = new DocumentSplit(settings.valFraction(), settings.seed());
-        this.report = report;
         int tokenBytes = DatasetFormat.tokenBytes(tokenizer.vocabSize());
         for (int s = 0; s < 2; s++) {
             int splitIndex = s;
             Path file = WindowFiles.file(dataset, DatasetFormat.SPLITS.get(s), shard, attempt);
             windows[s] = new SlidingWindows(settings.maxLength(), settings.stride(), (offset, ids) ->
                     write(splitIndex, file, conf, new WindowFiles.Window(DatasetFormat.encode(ids, tokenBytes),
-                            this.shard, offset)));
+                            shard, offset)));
             streams[s] = new TokenStream(tokenizer.eotId(), windows[s]);
         }
     }
@@ -59,7 +54,7 @@ final class ShardWindows {
     /** Tokenizes and writes all of {@code documents}; {@code report} is filled as they are read. */
     static Output write(int shard, Iterator<Document> documents, TokenizeSettings settings, ShardReport report,
                         Path dataset, int attempt, Configuration conf) {
-        ShardWindows out = new ShardWindows(shard, settings, report, dataset, attempt, conf);
+        ShardWindows out = new ShardWindows(shard, settings, dataset, attempt, conf);
         try {
             while (documents.hasNext()) {
                 out.add(documents.next());
