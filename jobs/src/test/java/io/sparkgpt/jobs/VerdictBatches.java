@@ -14,6 +14,14 @@ public final class VerdictBatches {
     private VerdictBatches() {
     }
 
+    /** The corpus tokenized by the tokenize job into {@code dataset}: windows of 32 tokens, stride 32. */
+    public static Path dataset(org.apache.spark.sql.SparkSession spark, Path dataset) throws IOException {
+        io.sparkgpt.jobs.tokenize.TokenizeJob.run(spark, io.sparkgpt.jobs.tokenize.TokenizeConfig.defaults(
+                java.util.List.of(Path.of("..", "data", "the-verdict.txt").toString()), dataset.toString())
+                .withWindows(32, 32));
+        return dataset;
+    }
+
     /** The corpus's GPT-2 token ids. */
     public static int[] ids() throws IOException {
         return Tokenizer.shared("r50k_base").encode(Files.readString(Path.of("..", "data", "the-verdict.txt")));

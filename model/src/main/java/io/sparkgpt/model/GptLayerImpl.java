@@ -35,6 +35,8 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
     private INDArray labels;
     /** Seed of the dropout masks of the following passes; null: derived per step (see {@link #passSeed}). */
     private Long dropoutSeed;
+    /** The following passes' first sequence in their step's global batch (their dropout masks' place). */
+    private long firstSequence;
     /** The loss of the last backprop pass and the data it ran on, for the computeScore DL4J calls next. */
     private transient PassScore lastPass;
     private transient GptEngine engine;
@@ -56,8 +58,9 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
     }
 
     /** Every following pass draws its dropout masks from this seed alone (until set again). */
-    void setDropoutSeed(long seed) {
+    void setDropoutSeed(long seed, long firstSequence) {
         dropoutSeed = seed;
+        this.firstSequence = firstSequence;
     }
 
     /**
@@ -116,7 +119,7 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
 
     /** Mean next-token cross-entropy over all batch*T positions, no dropout. */
     synchronized double meanLoss(INDArray tokens, INDArray targets) {
-        return inferenceEngine().loss(paramTensors(), ids(tokens), ids(targets), false, 0) / tokens.length();
+        return inferenceEngine().loss(paramTensors(), ids(tokens), ids(targets), false, 0, 0) / tokens.length();
     }
 
     Tensors paramTensors() {
@@ -140,7 +143,7 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
         }
         long time = input.size(1);
         double tokenLossSum = engine().lossAndGradients(paramTensors(), gradientTensors(), ids(input),
-                ids(labels), passSeed(), 1.0 / time);
+                ids(labels), passSeed(), firstSequence, 1.0 / time);
         lastPass = new PassScore(input, labels, tokenLossSum / time);
         Gradient g = new DefaultGradient(gradientsFlattened);
         gradientViews.forEach(g.gradientForVariable()::put);                      // for DL4J's clipping
@@ -156,7 +159,7 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
         if (training && pass != null && pass.isFor(input, labels)) {
             sequenceLossSum = pass.sequenceLossSum();
         } else {
-            sequenceLossSum = engine().loss(paramTensors(), ids(input), ids(labels), training, passSeed())
+            sequenceLossSum = engine().loss(paramTensors(), ids(input), ids(labels), training, passSeed(), firstSequence)
                     / input.size(1);
         }
         score = (sequenceLossSum + fullNetRegTerm) / input.size(0);

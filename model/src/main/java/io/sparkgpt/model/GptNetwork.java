@@ -87,7 +87,19 @@ public final class GptNetwork {
      * a network restored with its iteration count continue exactly.
      */
     public static void setDropoutSeed(ComputationGraph net, long seed) {
-        layer(net).setDropoutSeed(seed);
+        setDropoutSeed(net, seed, 0);
+    }
+
+    /**
+     * As {@link #setDropoutSeed(ComputationGraph, long)} for a minibatch that is sequences
+     * {@code firstSequence ..} of a larger global batch: its masks are those the same sequences
+     * get when the whole global batch is one pass (data-parallel gradient workers, micro-batches).
+     */
+    public static void setDropoutSeed(ComputationGraph net, long seed, long firstSequence) {
+        if (firstSequence < 0) {
+            throw new IllegalArgumentException("firstSequence " + firstSequence + " must not be negative");
+        }
+        layer(net).setDropoutSeed(seed, firstSequence);
     }
 
     /** The config of a network built by this class. */

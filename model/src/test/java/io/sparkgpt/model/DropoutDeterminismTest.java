@@ -157,4 +157,32 @@ class DropoutDeterminismTest {
         }
         return losses;
     }
+    /** The summed-over-sequences gradient of {@code data} at dropout (seed, first sequence), double precision. */
+    private static INDArray gradientSum(ComputationGraph net, DataSet data, long seed, long firstSequence) {
+        GptNetwork.setDropoutSeed(net, seed, firstSequence);
+        net.setInputs(data.getFeatures().castTo(DataType.DOUBLE));
+        net.setLabels(data.getLabels().castTo(DataType.DOUBLE));
+        net.computeGradientAndScore();
+        return net.getFlattenedGradients().dup();
+    }
+
+    /**
+     * Data-parallel gradient workers each run part of a step's global batch: the part that starts
+     * at sequence k must draw the masks sequences k.. get in one pass over the whole batch, or N
+     * workers would not take one process's step. Two halves (the second at first sequence 2) sum
+     * to the whole batch's gradient; the second half at first sequence 0 does not.
+     */
+    @Test
+    void partsOfABatchDrawTheWholeBatchsMasksFromTheirFirstSequence() {
+        ComputationGraph net = GptNetwork.build(CONFIG, 3, new NoOp(), 0.0, DataType.DOUBLE);
+        DataSet whole = DataSet.merge(List.of(batch(0), batch(1)));                  // 4 sequences
+        INDArray want = gradientSum(net, whole, 11, 0);
+        INDArray first = gradientSum(net, batch(0), 11, 0);
+        INDArray second = gradientSum(net, batch(1), 11, 2);
+        INDArray sum = first.add(second);
+        assertEquals(0.0, sum.sub(want).amaxNumber().doubleValue(), 1e-12, "halves at their place sum to the whole");
+        INDArray misplaced = first.add(gradientSum(net, batch(1), 11, 0));
+        assertTrue(misplaced.sub(want).amaxNumber().doubleValue() > 1e-4, "the second half's masks at "
+                + "sequence 0 are not the whole batch's: " + misplaced.sub(want).amaxNumber());
+    }
 }

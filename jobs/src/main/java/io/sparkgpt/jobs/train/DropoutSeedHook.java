@@ -45,7 +45,12 @@ final class DropoutSeedHook implements TrainingHook {
 
     /** Seeds the dropout of worker {@code worker}'s next minibatch in run {@code seed}. */
     static void seed(ComputationGraph net, long seed, int worker) {
+        seed(net, seed, worker, 0);
+    }
+
+    /** As {@link #seed(ComputationGraph, long, int)} for sequences {@code firstSequence ..} of the step's batch. */
+    static void seed(ComputationGraph net, long seed, int worker, long firstSequence) {
         long iteration = net.getConfiguration().getIterationCount();
-        GptNetwork.setDropoutSeed(net, RoundPlan.mix(RoundPlan.mix(seed, iteration), worker));
+        GptNetwork.setDropoutSeed(net, RoundPlan.mix(RoundPlan.mix(seed, iteration), worker), firstSequence);
     }
 }

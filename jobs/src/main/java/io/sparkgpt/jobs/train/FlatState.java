@@ -38,7 +38,7 @@ final class FlatState {
                 StateLayout.chunkFloats(shards));
     }
 
-    private static ByteBuffer bytes(INDArray a) {
+    static ByteBuffer bytes(INDArray a) {
         // The flat arrays are (reshaped) views of their whole buffer: offset 0, dense.
         if (a.dataType() != DataType.FLOAT || a.offset() != 0 || a.data().length() != a.length()
                 || a.elementWiseStride() != 1) {

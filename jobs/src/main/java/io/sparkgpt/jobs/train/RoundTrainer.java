@@ -32,13 +32,17 @@ interface RoundTrainer extends AutoCloseable {
     /**
      * One worker trains in the driver: averaging over one worker is a no-op, and shipping the
      * whole state to an executor and back every round costs two more copies of it (GPT-2 small:
-     * 1.9 GB each way) for nothing. Two or more: sharded averaging over the block managers
+     * 1.9 GB each way) for nothing (with --sync gradients: one worker without micro-batches is one
+     * process). Two or more: sharded averaging over the block managers
      * ({@code params}), or dl4j-spark's stock parameter averaging through the driver ({@code dl4j}).
      */
     static RoundTrainer of(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers,
                            WorkerTimes times) {
-        if (workers == 1) {
+        if (workers == 1 && config.gradAccumulation() == 1) {
             return new DriverTrainer(net, config.seed(), times);
+        }
+        if (config.sync().equals(TrainConfig.SYNC_GRADIENTS)) {
+            return new ShardedGradientTrainer(jsc, net, config, workers, times);
         }
         return config.sync().equals(TrainConfig.SYNC_DL4J) ? new AveragingTrainer(jsc, net, config, workers, times)
                 : new ShardedAveragingTrainer(jsc, net, config, workers, times);

@@ -36,6 +36,12 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
     /** Settings that fix the data order and the optimizer: a resume must not change them. */
     private static final List<String> FIXED = List.of("data", "batch_size_per_worker", "averaging_frequency",
             "workers", "lr", "min_lr", "warmup_steps", "lr_decay_steps", "weight_decay", "grad_clip", "seed", "model");
+    /**
+     * With --sync gradients the workers' count and batch may change on resume as long as the
+     * global batch does: N workers take one process's steps, so 4 x 4 continues 2 x 8 exactly.
+     */
+    private static final List<String> FIXED_GRADIENTS = List.of("data", "global_batch_size", "averaging_frequency",
+            "sync", "lr", "min_lr", "warmup_steps", "lr_decay_steps", "weight_decay", "grad_clip", "seed", "model");
     private static final Logger LOG = LoggerFactory.getLogger(RunStart.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -127,6 +133,7 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
         Map<String, Object> m = new LinkedHashMap<>(config.toMap());
         m.put("workers", workers);
         m.put("total_steps", totalSteps);
+        m.put("global_batch_size", config.globalBatch(workers));
         m.put("lr_decay_steps", config.decaySteps(totalSteps));
         m.put("warmup_steps", config.warmup(totalSteps));
         m.put("model", Json.parse(config.model().toJson()));
@@ -138,7 +145,9 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
             return;
         }
         Map<?, ?> before = readJson(fs, trainJson);
-        for (String key : FIXED) {
+        boolean gradients = TrainConfig.SYNC_GRADIENTS.equals(now.get("sync"))
+                || TrainConfig.SYNC_GRADIENTS.equals(before.get("sync"));
+        for (String key : gradients ? FIXED_GRADIENTS : FIXED) {
             Object was = before.get(key);
             Object is = JSON.convertValue(now.get(key), Object.class);
             if (was != null && !String.valueOf(was).equals(String.valueOf(is))) {

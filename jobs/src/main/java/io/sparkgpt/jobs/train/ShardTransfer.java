@@ -154,7 +154,7 @@ final class ShardTransfer {
      * pinned (see {@link #storeSlices}) until the slice is removed, and slices of round r are
      * removed only by later rounds' sweeps: summing it in place saves a copy of every local chunk.
      */
-    private static CompletableFuture<Set<Integer>> fetchSlices(StateLayout layout, long round, int shard, int chunk,
+    static CompletableFuture<Set<Integer>> fetchSlices(StateLayout layout, long round, int shard, int chunk,
                                                                int workers, ByteBuffer[] into, boolean[] pooled) {
         List<String> names = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
@@ -173,21 +173,32 @@ final class ShardTransfer {
      * compiles to vector code, where a loop over the workers inside would not be.
      */
     static ByteBuffer mean(ByteBuffer[] slices, int floats) {
-        int workers = slices.length;
         ByteBuffer bytes = BlockMemory.take(4 * floats);
-        FloatBuffer out = bytes.asFloatBuffer();
+        sumDivided(slices, floats, slices.length, bytes.asFloatBuffer());
+        return bytes;
+    }
+
+    /**
+     * out[i] = (((s0[i] + s1[i]) + s2[i]) ...) / divisor: the workers' slices (little-endian
+     * floats) summed in worker order, then divided once, as DL4J divides a summed gradient by the
+     * batch size. A pass adds one slice over the whole chunk: loops over float buffers of native
+     * order, which the JIT compiles to vector code, where a loop over the workers inside would not be.
+     */
+    static void sumDivided(ByteBuffer[] slices, int floats, float divisor, FloatBuffer out) {
+        int workers = slices.length;
         FloatBuffer first = floats(slices[0]);
         if (workers == 1) {
-            out.put(0, first, 0, floats); // x / 1 is x
-            return bytes;
+            for (int i = 0; i < floats; i++) {
+                out.put(i, first.get(i) / divisor);
+            }
+            return;
         }
-        float n = workers;
         FloatBuffer second = floats(slices[1]);
         if (workers == 2) {
             for (int i = 0; i < floats; i++) {
-                out.put(i, (first.get(i) + second.get(i)) / n);
+                out.put(i, (first.get(i) + second.get(i)) / divisor);
             }
-            return bytes;
+            return;
         }
         for (int i = 0; i < floats; i++) {
             out.put(i, first.get(i) + second.get(i));
@@ -200,16 +211,15 @@ final class ShardTransfer {
         }
         FloatBuffer last = floats(slices[workers - 1]);
         for (int i = 0; i < floats; i++) {
-            out.put(i, (out.get(i) + last.get(i)) / n);
+            out.put(i, (out.get(i) + last.get(i)) / divisor);
         }
-        return bytes;
     }
 
     private static FloatBuffer floats(ByteBuffer littleEndian) {
         return littleEndian.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     }
 
-    private static void giveBack(ByteBuffer[] slices, boolean[] pooled) {
+    static void giveBack(ByteBuffer[] slices, boolean[] pooled) {
         for (int w = 0; w < slices.length; w++) {
             if (slices[w] != null && pooled[w]) {
                 BlockMemory.giveBack(slices[w]);

@@ -85,10 +85,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init", defaultValue = "gpt2", description = "Initial weights of a new run: gpt2 (normal "
             + "0.02, as GPT-2 and nanoGPT) or book (PyTorch's defaults, as the book's GPTModel). Default: ${DEFAULT-VALUE}.")
     String init;
-    @Option(names = "--sync", defaultValue = TrainConfig.SYNC_PARAMS, description = "How workers average: params "
-            + "(sharded over Spark's block managers, never through the driver) or dl4j (dl4j-spark's stock "
-            + "ParameterAveragingTrainingMaster, through the driver; the same math). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--sync", defaultValue = TrainConfig.SYNC_PARAMS, description = "How workers synchronize: params "
+            + "(parameter averaging every --averaging-frequency minibatches, sharded over Spark's block managers), "
+            + "dl4j (the same math through the driver: dl4j-spark's stock ParameterAveragingTrainingMaster) or "
+            + "gradients (every step: N workers take one process's step with N x the batch, AdamW sharded over "
+            + "the workers; --averaging-frequency is then the steps between the driver's rounds). "
+            + "Default: ${DEFAULT-VALUE}.")
     String sync;
+    @Option(names = "--grad-accumulation", defaultValue = "1", description = "With --sync gradients: micro-batches "
+            + "each worker sums per step (nanoGPT's gradient_accumulation_steps), for global batches larger than "
+            + "memory allows. Default: ${DEFAULT-VALUE}.")
+    int gradAccumulation;
     @Option(names = "--progress-seconds", defaultValue = "5", description = "At most this often, a line "
             + "after a round: step, loss, tokens/s, ETA (0: every round). Default: ${DEFAULT-VALUE}.")
     double progressSeconds;
@@ -108,7 +115,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig c = new TrainConfig(data, checkpointDir, config, maxSteps, epochs, batch, averaging, workers,
                 prefetch, aggregationDepth, lr, minLr >= 0 ? minLr : lr / 10, warmup, decay, weightDecay, gradClip,
                 every, evalBatches, checkpointEvery > 0 ? checkpointEvery : every, keep, prompt, resume, seed, init,
-                sync, progressSeconds, passedSettings());
+                sync, gradAccumulation, progressSeconds, passedSettings());
         SparkSession spark = Sessions.start("train");
         try {
             TrainResult r = TrainJob.run(spark, c);

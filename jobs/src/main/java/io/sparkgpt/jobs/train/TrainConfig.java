@@ -9,16 +9,18 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Everything the train job needs, validated before Spark starts. Steps count worker minibatches
- * (DL4J iterations): one averaging round is {@code averagingFrequency} steps and consumes
- * workers x batch x averagingFrequency windows. {@code workers} 0 means Spark's default parallelism.
+ * Everything the train job needs, validated before Spark starts. Steps count optimizer steps
+ * (DL4J iterations; with parameter averaging, each worker's minibatches): one round is
+ * {@code averagingFrequency} steps and consumes workers x batch x gradAccumulation x
+ * averagingFrequency windows. With {@code --sync gradients} a round is the steps one group of
+ * Spark jobs runs between the driver's evaluations and checkpoints; every step synchronizes. {@code workers} 0 means Spark's default parallelism.
  */
 public record TrainConfig(String data, String checkpointDir, GptConfig model, long maxSteps, double epochs,
                           int batchSizePerWorker, int averagingFrequency, int workers, int workerPrefetch,
                           int aggregationDepth, double lr, double minLr, long warmupSteps, long lrDecaySteps, double weightDecay,
                           double gradClip, long evalEvery, int evalBatches, long checkpointEvery,
                           int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init,
-                          String sync, double progressSeconds, Set<String> passed) {
+                          String sync, int gradAccumulation, double progressSeconds, Set<String> passed) {
 
     public TrainConfig {
         // A resumed run may take its dataset from the run's train.json (RunStart.withRecordedSettings).
@@ -43,6 +45,9 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         require(evalBatches >= 1 && keepCheckpoints >= 1, "--eval-batches and --keep-checkpoints must be >= 1");
         require(INITS.contains(init), "--init " + init + " is not one of " + INITS);
         require(SYNCS.contains(sync), "--sync " + sync + " is not one of " + SYNCS);
+        require(gradAccumulation >= 1, "--grad-accumulation " + gradAccumulation + " must be at least 1");
+        require(gradAccumulation == 1 || sync.equals(SYNC_GRADIENTS), "--grad-accumulation " + gradAccumulation
+                + " needs --sync " + SYNC_GRADIENTS + " (parameter averaging takes a step every minibatch)");
         require(progressSeconds >= 0, "--progress-seconds " + progressSeconds + " must not be negative");
         passed = passed == null ? null : Set.copyOf(passed);
     }
@@ -55,7 +60,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                        int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init, String sync) {
         this(data, checkpointDir, model, maxSteps, epochs, batchSizePerWorker, averagingFrequency, workers,
                 workerPrefetch, aggregationDepth, lr, minLr, warmupSteps, lrDecaySteps, weightDecay, gradClip, evalEvery,
-                evalBatches, checkpointEvery, keepCheckpoints, samplePrompt, resume, seed, init, sync, 5, null);
+                evalBatches, checkpointEvery, keepCheckpoints, samplePrompt, resume, seed, init, sync, 1, 5, null);
     }
 
     /** Whether the user gave setting {@code key} (a {@link #toMap} key); null {@code passed} means all were. */
@@ -69,7 +74,14 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
     public static final String SYNC_PARAMS = "params";
     /** dl4j-spark's stock ParameterAveragingTrainingMaster, through the driver: the baseline. */
     public static final String SYNC_DL4J = "dl4j";
-    public static final List<String> SYNCS = List.of(SYNC_PARAMS, SYNC_DL4J);
+    /** Synchronous gradients, AdamW sharded over the workers: N workers step as one process with N x the batch. */
+    public static final String SYNC_GRADIENTS = "gradients";
+    public static final List<String> SYNCS = List.of(SYNC_PARAMS, SYNC_DL4J, SYNC_GRADIENTS);
+
+    /** Sequences one optimizer step consumes: the workers' minibatches (times micro-batches with --sync gradients). */
+    public int globalBatch(int workerCount) {
+        return workerCount * batchSizePerWorker * gradAccumulation;
+    }
 
     /** GPT-2's normal(0, 0.02), or PyTorch's module defaults as the book's GPTModel gets them. */
     public static final List<String> INITS = List.of("gpt2", "book");
@@ -82,7 +94,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
 
     /** Windows one averaging round consumes. */
     public int windowsPerRound(int workerCount) {
-        return workerCount * batchSizePerWorker * averagingFrequency;
+        return globalBatch(workerCount) * averagingFrequency;
     }
 
     /** Total steps: --max-steps, or whole rounds covering --epochs of the training windows. */
@@ -122,7 +134,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                 num(m, "lr_decay_steps").longValue(), num(m, "weight_decay").doubleValue(),
                 num(m, "grad_clip").doubleValue(), num(m, "eval_every").longValue(), num(m, "eval_batches").intValue(),
                 num(m, "checkpoint_every").longValue(), num(m, "keep_checkpoints").intValue(),
-                str(m, "sample_prompt"), resume, num(m, "seed").longValue(), str(m, "init"), str(m, "sync"), num(m, "progress_seconds").doubleValue(), passed);
+                str(m, "sample_prompt"), resume, num(m, "seed").longValue(), str(m, "init"), str(m, "sync"), num(m, "grad_accumulation").intValue(), num(m, "progress_seconds").doubleValue(), passed);
     }
 
     private static String str(Map<String, Object> m, String key) {
@@ -160,6 +172,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         m.put("seed", seed);
         m.put("init", init);
         m.put("sync", sync);
+        m.put("grad_accumulation", gradAccumulation);
         m.put("progress_seconds", progressSeconds);
         return m;
     }

@@ -89,8 +89,10 @@ public final class TrainJob {
         }
 
         int frequency = config.averagingFrequency();
-        RoundData data = new RoundData(run.windows(), run.plan(), run.workers(),
-                config.batchSizePerWorker() * frequency, config.batchSizePerWorker());
+        boolean gradients = config.sync().equals(TrainConfig.SYNC_GRADIENTS);
+        int perStep = config.batchSizePerWorker() * config.gradAccumulation();
+        RoundData data = new RoundData(run.windows(), run.plan(), run.workers(), perStep * frequency,
+                config.batchSizePerWorker(), gradients ? perStep : 0);
         for (long round = state.step() / frequency; state.step() < totalSteps; round++) {
             long t0 = System.nanoTime();
             JavaRDD<DataSet> batches = data.round(round, (totalSteps - state.step() + frequency - 1) / frequency)

@@ -2,8 +2,6 @@ package io.sparkgpt.jobs.train;
 
 import io.sparkgpt.jobs.LocalSpark;
 import io.sparkgpt.jobs.UserInputException;
-import io.sparkgpt.jobs.tokenize.TokenizeConfig;
-import io.sparkgpt.jobs.tokenize.TokenizeJob;
 import io.sparkgpt.model.GptConfig;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -34,9 +32,7 @@ class TrainJobTest {
     @BeforeAll
     static void tokenize() throws IOException {
         spark = LocalSpark.start();
-        dataset = shared.resolve("dataset");
-        TokenizeJob.run(spark, TokenizeConfig.defaults(List.of(Path.of("..", "data", "the-verdict.txt").toString()),
-                dataset.toString()).withWindows(32, 32));
+        dataset = io.sparkgpt.jobs.VerdictBatches.dataset(spark, shared.resolve("dataset"));
     }
 
     @AfterAll

@@ -28,6 +28,8 @@ public final class Attention {
     private final Buf dProbs;
     private final float[] rowP;
     private final float[] rowD;
+    /** The mask index of this pass's P[0, 0, 0, 0]: the batch's place in its step's global batch. */
+    private long firstMask;
 
     public Attention(Buf.Factory alloc, int batch, int time, int emb, int heads) {
         this.b = batch;
@@ -48,7 +50,8 @@ public final class Attention {
     }
 
     /** out [B*T, C] = softmax(q k^T / sqrt(hs) + causal mask) v per head; probs [B, NH, T, T] kept. */
-    public void forward(Buf out, Buf qkv, Buf probs, Dropout dropout, long siteKey) {
+    public void forward(Buf out, Buf qkv, Buf probs, Dropout dropout, long siteKey, long firstMask) {
+        this.firstMask = firstMask;
         for (int bi = 0; bi < b; bi++) {
             for (int h = 0; h < nh; h++) {
                 forwardHead(bi, h, out, qkv, probs, dropout, siteKey);
@@ -71,7 +74,8 @@ public final class Attention {
     }
 
     /** dqkv [B*T, 3C] = the gradient of qkv given dout [B*T, C] (written, not added). */
-    public void backward(Buf dqkv, Buf dout, Buf qkv, Buf probs, Dropout dropout, long siteKey) {
+    public void backward(Buf dqkv, Buf dout, Buf qkv, Buf probs, Dropout dropout, long siteKey, long firstMask) {
+        this.firstMask = firstMask;
         for (int bi = 0; bi < b; bi++) {
             for (int h = 0; h < nh; h++) {
                 backwardHead(bi, h, dqkv, dout, qkv, probs, dropout, siteKey);
@@ -91,7 +95,7 @@ public final class Attention {
         Blas.gemm(true, false, t, hs, t, 1, Mat.of(weights, wOff, t), Mat.of(dout, dy, c), 0, Mat.of(dqkv, q + 2 * c, ld));
         Blas.gemm(false, true, t, t, hs, 1, Mat.of(dout, dy, c), Mat.of(qkv, q + 2 * c, ld), 0, Mat.of(dProbs, 0, t));
         if (dropout.active()) {
-            dropout.applyCausal(dProbs, 0, t, siteKey, p);                           // only the triangle is read
+            dropout.applyCausal(dProbs, 0, t, siteKey, firstMask + p);                           // only the triangle is read
         }
         for (int i = 0; i < t; i++) {                                            // dProbs becomes dScores
             Kernels.softmaxPrefixBackward(dProbs, i * t, probs, p + i * t, i + 1, t, rowP, rowD);
@@ -107,7 +111,7 @@ public final class Attention {
             return probs;
         }
         dropped.copyFrom(probs, p, 0, t * t);
-        dropout.applyCausal(dropped, 0, t, siteKey, p);                           // above: zeros of P
+        dropout.applyCausal(dropped, 0, t, siteKey, firstMask + p);                           // above: zeros of P
         return dropped;
     }
 }

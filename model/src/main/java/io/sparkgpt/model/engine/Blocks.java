@@ -23,16 +23,17 @@ final class Blocks {
         Kernels.layerNorm(a.ln1[l], a.residual[l], n, e, p.block(l, "ln1G"), 0, p.block(l, "ln1B"), 0,
                 a.ln1Mean[l], a.ln1Rstd[l]);
         linear(a.qkv[l], a.ln1[l], n, e, 3 * e, p.block(l, "attnW"), c.qkvBias() ? p.block(l, "attnB") : null);
-        a.attention.forward(a.attnOut[l], a.qkv[l], a.probs[l], drop, engine.siteKey(1 + 3 * l));
+        a.attention.forward(a.attnOut[l], a.qkv[l], a.probs[l], drop, engine.siteKey(1 + 3 * l),
+                engine.firstProbability());
         residualBranch(a.residualMid[l], a.residual[l], a.attnOut[l], n, e, e, p.block(l, "projW"),
-                p.block(l, "projB"), drop, engine.siteKey(2 + 3 * l));
+                p.block(l, "projB"), drop, engine.siteKey(2 + 3 * l), engine.firstElement(e));
 
         Kernels.layerNorm(a.ln2[l], a.residualMid[l], n, e, p.block(l, "ln2G"), 0, p.block(l, "ln2B"), 0,
                 a.ln2Mean[l], a.ln2Rstd[l]);
         linear(a.fcPre[l], a.ln2[l], n, e, 4 * e, p.block(l, "fcW"), p.block(l, "fcB"));
         Kernels.gelu(a.gelu, a.fcPre[l], n * 4 * e);
         residualBranch(a.residual[l + 1], a.residualMid[l], a.gelu, n, 4 * e, e, p.block(l, "fc2W"),
-                p.block(l, "fc2B"), drop, engine.siteKey(3 + 3 * l));
+                p.block(l, "fc2B"), drop, engine.siteKey(3 + 3 * l), engine.firstElement(e));
     }
 
     /** On entry a.dResidual = dL/d(out of block l); on exit dL/d(x), block l's input. */
@@ -43,7 +44,7 @@ final class Blocks {
         int n = a.rows;
         Dropout drop = engine.dropout();
 
-        maskedCopy(a.dBranch, a.dResidual, n * e, drop, engine.siteKey(3 + 3 * l));
+        maskedCopy(a.dBranch, a.dResidual, n * e, drop, engine.siteKey(3 + 3 * l), engine.firstElement(e));
         Kernels.gelu(a.gelu, a.fcPre[l], n * 4 * e);                         // recomputed, not kept
         linearBackward(a.dFc, g.block(l, "fc2W"), g.block(l, "fc2B"), a.dBranch, a.gelu, p.block(l, "fc2W"),
                 n, 4 * e, e);
@@ -53,10 +54,11 @@ final class Blocks {
         Kernels.layerNormBackward(a.dResidual, g.block(l, "ln2G"), 0, g.block(l, "ln2B"), 0, a.dNorm,
                 a.residualMid[l], p.block(l, "ln2G"), 0, a.ln2Mean[l], a.ln2Rstd[l], n, e);
 
-        maskedCopy(a.dBranch, a.dResidual, n * e, drop, engine.siteKey(2 + 3 * l));
+        maskedCopy(a.dBranch, a.dResidual, n * e, drop, engine.siteKey(2 + 3 * l), engine.firstElement(e));
         linearBackward(a.dAttnOut, g.block(l, "projW"), g.block(l, "projB"), a.dBranch, a.attnOut[l],
                 p.block(l, "projW"), n, e, e);
-        a.attention.backward(a.dQkv, a.dAttnOut, a.qkv[l], a.probs[l], drop, engine.siteKey(1 + 3 * l));
+        a.attention.backward(a.dQkv, a.dAttnOut, a.qkv[l], a.probs[l], drop, engine.siteKey(1 + 3 * l),
+                engine.firstProbability());
         linearBackward(a.dNorm, g.block(l, "attnW"), c.qkvBias() ? g.block(l, "attnB") : null, a.dQkv, a.ln1[l],
                 p.block(l, "attnW"), n, e, 3 * e);
         Kernels.layerNormBackward(a.dResidual, g.block(l, "ln1G"), 0, g.block(l, "ln1B"), 0, a.dNorm,
@@ -73,10 +75,10 @@ final class Blocks {
 
     /** out = x + drop(in W + b), the branch's output added to the residual stream. */
     private static void residualBranch(Buf out, Buf x, Buf in, int n, int inDim, int e, Buf w, Buf b,
-                                       Dropout drop, long siteKey) {
+                                       Dropout drop, long siteKey, long first) {
         linear(out, in, n, inDim, e, w, b);
         if (drop.active()) {
-            drop.apply(out, 0, n * e, siteKey, 0);
+            drop.apply(out, 0, n * e, siteKey, first);
         }
         Kernels.accumulate(out, x, n * e);
     }
@@ -91,10 +93,10 @@ final class Blocks {
     }
 
     /** dst = src * the site's dropout mask (a plain copy without dropout). */
-    private static void maskedCopy(Buf dst, Buf src, int n, Dropout drop, long siteKey) {
+    private static void maskedCopy(Buf dst, Buf src, int n, Dropout drop, long siteKey, long first) {
         dst.copyFrom(src, 0, 0, n);
         if (drop.active()) {
-            drop.apply(dst, 0, n, siteKey, 0);
+            drop.apply(dst, 0, n, siteKey, first);
         }
     }
 }

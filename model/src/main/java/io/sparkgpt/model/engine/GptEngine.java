@@ -24,6 +24,8 @@ public final class GptEngine {
     private final Buf sinusoid;
     private Activations acts;
     private long stepSeed;
+    /** The pass's first sequence in its step's global batch: dropout masks are indexed from there. */
+    private long firstSequence;
     private boolean training;
 
     public GptEngine(GptConfig c, DataType dtype, Buf sinusoidTable) {
@@ -36,11 +38,15 @@ public final class GptEngine {
     /**
      * One training pass: forward with dropout from {@code seed}, the loss, and backward into
      * {@code grads} (zeroed first). Returns the sum over all batch*T positions of the next-token
-     * cross-entropy; the gradients are those of that sum times {@code gradScale}.
+     * cross-entropy; the gradients are those of that sum times {@code gradScale}. The batch is
+     * sequences {@code firstSequence ..} of its step's global batch: their dropout masks are the
+     * ones those sequences get in one pass over the whole global batch, so data-parallel workers
+     * (and gradient-accumulation micro-batches) draw exactly one process's masks.
      */
     public double lossAndGradients(Tensors params, Tensors grads, int[][] tokens, int[][] targets,
-                                   long seed, double gradScale) {
+                                   long seed, long firstSequence, double gradScale) {
         start(tokens, targets, true, seed);
+        this.firstSequence = firstSequence;
         forward(params);
         Activations a = acts;
         grads.zero();
@@ -59,8 +65,10 @@ public final class GptEngine {
     }
 
     /** The summed next-token cross-entropy without gradients; dropout from {@code seed} if training. */
-    public double loss(Tensors params, int[][] tokens, int[][] targets, boolean train, long seed) {
+    public double loss(Tensors params, int[][] tokens, int[][] targets, boolean train, long seed,
+                       long firstSequence) {
         start(tokens, targets, train, seed);
+        this.firstSequence = firstSequence;
         forward(params);
         Buf head = params.get(headName());
         return acts.head.lossAndBackward(acts.lnf, acts.rows, Mat.of(head, 0, c.embDim()), acts.targets, 0,
@@ -91,6 +99,7 @@ public final class GptEngine {
         }
         this.training = train;
         this.stepSeed = seed;
+        this.firstSequence = 0;
     }
 
     private void copyIds(int[][] ids, int[] into, int t, String what) {
@@ -132,14 +141,14 @@ public final class GptEngine {
                 x.add(r * e + i, pos.get(t * e + i));
             }
         }
-        dropout().apply(x, 0, acts.rows * e, siteKey(0), 0);
+        dropout().apply(x, 0, acts.rows * e, siteKey(0), firstElement(e));
     }
 
     /** wte[token] += d, wpe[t] += d (learned positions), d = the masked gradient of residual[0]. */
     private void embeddingBackward(Tensors grads) {
         int e = c.embDim();
         Buf d = acts.dResidual;
-        dropout().apply(d, 0, acts.rows * e, siteKey(0), 0);
+        dropout().apply(d, 0, acts.rows * e, siteKey(0), firstElement(e));
         Buf dWte = grads.get(GptParams.TOKEN_EMBEDDING);
         Buf dWpe = c.position() == GptConfig.Position.LEARNED ? grads.get(GptParams.POSITION_EMBEDDING) : null;
         for (int r = 0; r < acts.rows; r++) {
@@ -174,6 +183,16 @@ public final class GptEngine {
     /** The dropout of this pass: the config's when training, none otherwise. */
     Dropout dropout() {
         return training ? dropout : noDropout;
+    }
+
+    /** The mask index of this pass's first element of a [rows, width] site. */
+    long firstElement(int width) {
+        return firstSequence * acts.time * width;
+    }
+
+    /** The mask index of this pass's first attention probability ([B, NH, T, T] sites). */
+    long firstProbability() {
+        return firstSequence * c.nHeads() * acts.time * acts.time;
     }
 
     long siteKey(int site) {

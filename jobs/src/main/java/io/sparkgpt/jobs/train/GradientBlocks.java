@@ -1,0 +1,223 @@
+package io.sparkgpt.jobs.train;
+
+import org.apache.spark.storage.StorageLevel;
+
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
+
+/**
+ * The blocks of {@code --sync gradients} and the moves between them. The flat parameter vector
+ * is cut into shards and chunks by a {@link StateLayout} without optimizer part. Per step s:
+ * worker w's gradient slices ({@code part-s-n-c-w}), shard n's summed gradient ({@code sum-s-n-c},
+ * with clipping), its parameters ({@code p-s-n-c}) and its moments ({@code m-s-n-c}: chunk c of m,
+ * then of v). The step that ends a round stores p and m replicated: the state a round restarts
+ * from after an executor is lost.
+ */
+record GradientBlocks(StateLayout layout) implements Serializable {
+    private static final int ATTEMPTS = 3;
+
+    String run() {
+        return layout.run();
+    }
+
+    private String name(String kind, long step, int shard, int chunk) {
+        return "sparkgpt-" + layout.run() + "-" + kind + "-" + step + "-" + shard + "-" + chunk;
+    }
+
+    String params(long step, int shard, int chunk) {
+        return name("p", step, shard, chunk);
+    }
+
+    String moments(long step, int shard, int chunk) {
+        return name("m", step, shard, chunk);
+    }
+
+    String summed(long step, int shard, int chunk) {
+        return name("sum", step, shard, chunk);
+    }
+
+    String seed(String kind, int shard, int chunk) {
+        return name("seed" + kind, 0, shard, chunk);
+    }
+
+    /** Bytes of the largest block: a moments chunk. */
+    int maxBlockBytes() {
+        return 8 * layout.chunkFloats();
+    }
+
+    long chunkOffset(int shard, int chunk) {
+        return layout.chunks(shard).get(chunk)[0] - layout.shardStart(shard);
+    }
+
+    private int chunkLength(int shard, int chunk) {
+        long[] c = layout.chunks(shard).get(chunk);
+        return Math.toIntExact(c[1] - c[0]);
+    }
+
+    /**
+     * Whether block {@code name} is no longer needed once step s of the round after
+     * {@code roundStart} runs: slices and sums of earlier steps, parameters and moments older
+     * than step s - 1 except the round's start (a restart of the round reads those).
+     */
+    boolean obsolete(long step, long roundStart, String name) {
+        String prefix = "sparkgpt-" + layout.run() + "-";
+        if (!name.startsWith(prefix)) {
+            return false;
+        }
+        String[] parts = name.substring(prefix.length()).split("-");
+        if (parts.length < 2 || parts[0].startsWith("seed")) {
+            return false;
+        }
+        long at = Long.parseLong(parts[1]);
+        return switch (parts[0]) {
+            case "part", "sum" -> at < step;
+            case "p", "m" -> at < step - 1 && at != roundStart;
+            default -> false;
+        };
+    }
+
+    /** Reads blocks (retrying copies lost mid-fetch); false if one is on no live executor. */
+    private boolean readAll(List<String> names, BiConsumer<Integer, FetchedBlock> reader) {
+        List<Integer> pending = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            pending.add(i);
+        }
+        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+            if (attempt > ATTEMPTS) {
+                return false;
+            }
+            List<Integer> wanted = pending;
+            Set<Integer> missing = SparkBlocks.readAll(wanted.stream().map(names::get).collect(Collectors.toList()),
+                    maxBlockBytes(), (i, block) -> reader.accept(wanted.get(i), block)).join();
+            pending = new TreeSet<>(missing).stream().map(wanted::get).collect(Collectors.toList());
+        }
+        return true;
+    }
+
+    /** All-gather: every shard's parameters after {@code step} into the network's flat parameters. */
+    boolean loadParams(FlatState state, long step) {
+        List<String> names = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
+        for (int n = 0; n < layout.shards(); n++) {
+            List<long[]> chunks = layout.chunks(n);
+            for (int c = 0; c < chunks.size(); c++) {
+                names.add(params(step, n, c));
+                starts.add(chunks.get(c)[0]);
+            }
+        }
+        return readAll(names, (i, block) -> state.write(starts.get(i), block.bytes()));
+    }
+
+    /** Stores a worker's summed gradient as one slice a shard and chunk: views of {@code gradient}'s memory. */
+    List<String> storeSlices(ByteBuffer gradient, long step, int worker, StorageLevel level) {
+        List<String> names = new ArrayList<>();
+        for (int n = 0; n < layout.shards(); n++) {
+            List<long[]> chunks = layout.chunks(n);
+            for (int c = 0; c < chunks.size(); c++) {
+                String name = layout.slice(step, n, c, worker);
+                long[] range = chunks.get(c);
+                SparkBlocks.putView(name, BlockMemory.view(gradient, 4 * range[0], Math.toIntExact(4 * (range[1]
+                        - range[0]))), gradient, level);
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Shard n's slices of every worker, a chunk at a time, summed in worker order and divided by
+     * the global batch (DL4J's batch mean), each chunk's sum handed to {@code sums} in pooled
+     * memory that becomes the consumer's; false if a worker's slices are lost.
+     */
+    boolean sumSlices(long step, int shard, int workers, int globalBatch, BiConsumer<Integer, ByteBuffer> sums) {
+        ByteBuffer[] slices = new ByteBuffer[workers];
+        boolean[] pooled = new boolean[workers];
+        for (int c = 0; c < layout.chunks(shard).size(); c++) {
+            try {
+                if (!ShardTransfer.fetchSlices(layout, step, shard, c, workers, slices, pooled).join().isEmpty()) {
+                    return false;
+                }
+                int floats = chunkLength(shard, c);
+                ByteBuffer sum = BlockMemory.take(4 * floats);
+                ShardTransfer.sumDivided(slices, floats, globalBatch, sum.asFloatBuffer());
+                sums.accept(c, sum);
+            } finally {
+                ShardTransfer.giveBack(slices, pooled);
+            }
+        }
+        return true;
+    }
+
+    /** Shard n's summed gradient of the step (the reduce stage's) into {@code gradient}. */
+    boolean loadSummed(org.nd4j.linalg.api.ndarray.INDArray gradient, long step, int shard) {
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < layout.chunks(shard).size(); c++) {
+            names.add(summed(step, shard, c));
+        }
+        return readAll(names, (c, block) -> OwnerArrays.write(gradient, chunkOffset(shard, c), block.bytes()));
+    }
+
+    /** Shard n's parameters and moments after {@code step} into {@code a}, unless it holds them already. */
+    boolean loadOwnerState(OwnerArrays a, int shard, long step) {
+        if (a.step == step) {
+            return true;
+        }
+        a.step = -1;
+        List<String> names = new ArrayList<>();
+        int chunks = layout.chunks(shard).size();
+        for (int c = 0; c < chunks; c++) {
+            names.add(params(step, shard, c));
+        }
+        for (int c = 0; c < chunks; c++) {
+            names.add(moments(step, shard, c));
+        }
+        boolean complete = readAll(names, (i, block) -> {
+            int c = i % chunks;
+            long at = chunkOffset(shard, c);
+            if (i < chunks) {
+                OwnerArrays.write(a.params(), at, block.bytes());
+            } else {
+                ByteBuffer bytes = block.bytes();
+                int half = bytes.remaining() / 2;
+                OwnerArrays.write(a.m(), at, bytes.duplicate().limit(bytes.position() + half));
+                OwnerArrays.write(a.v(), at, bytes.duplicate().position(bytes.position() + half));
+            }
+        });
+        if (complete) {
+            a.step = step;
+        }
+        return complete;
+    }
+
+    /** Stores shard n's parameters and moments after {@code step} (copies: the arrays change next step). */
+    void storeOwnerState(OwnerArrays a, int shard, long step, StorageLevel level) {
+        for (int c = 0; c < layout.chunks(shard).size(); c++) {
+            int floats = chunkLength(shard, c);
+            long at = chunkOffset(shard, c);
+            ByteBuffer p = BlockMemory.take(4 * floats);
+            OwnerArrays.read(a.params(), at, floats, p);
+            SparkBlocks.putPooled(params(step, shard, c), p.flip(), level);
+            ByteBuffer mv = BlockMemory.take(8 * floats);
+            OwnerArrays.read(a.m(), at, floats, mv);
+            OwnerArrays.read(a.v(), at, floats, mv);
+            SparkBlocks.putPooled(moments(step, shard, c), mv.flip(), level);
+        }
+        a.step = step;
+    }
+
+    /** The driver's seed blocks of shard n and the blocks the seed stage copies them to (the state after {@code step}). */
+    void seedNames(long step, int shard, List<String> from, List<String> to) {
+        for (int c = 0; c < layout.chunks(shard).size(); c++) {
+            from.add(seed("p", shard, c));
+            to.add(params(step, shard, c));
+            from.add(seed("m", shard, c));
+            to.add(moments(step, shard, c));
+        }
+    }
+}

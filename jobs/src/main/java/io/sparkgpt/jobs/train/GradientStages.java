@@ -1,0 +1,198 @@
+package io.sparkgpt.jobs.train;
+
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.function.Function;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.io.Serializable;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+
+/**
+ * The functions {@link ShardedGradientTrainer} ships to the executors: a step is a gradient
+ * stage (task w: the step's parameters all-gathered, worker w's gradient, stored as N slices),
+ * with clipping a reduce stage (task n: slice n of every worker summed, the shard's squared norm
+ * to the driver), and an update stage (task n: AdamW on shard n, its parameters and moments
+ * stored for the next step). Blocks are named by {@link GradientBlocks}.
+ */
+final class GradientStages {
+    /** Gradient accumulators of the networks that sum several micro-batches (M > 1). */
+    private static final Map<ComputationGraph, INDArray> ACCUMULATORS = new WeakHashMap<>();
+
+    private GradientStages() {
+    }
+
+    /** What every task of step {@code step} (1-based) of a round starting after step {@code roundStart} knows. */
+    record Step(GradientBlocks blocks, long step, long roundStart, long roundEnd, int microBatches, int batch,
+                int workers, long seed, int epoch) implements Serializable {
+        int iteration() {
+            return (int) (step - 1);
+        }
+
+        /** The sequences of one step: workers x micro-batches x batch. */
+        int globalBatch() {
+            return workers * microBatches * batch;
+        }
+    }
+
+    /** Worker w's loss of the step (the mean of its micro-batches'); {@code lost}: a shard of the step's parameters is gone. */
+    record WorkerReport(int worker, double loss, boolean lost) implements Serializable {
+    }
+
+    /** Shard n's squared gradient norm (reduce), where its owner ran, or {@code lost}: its inputs are gone. */
+    record OwnerReport(int shard, double squaredNorm, boolean lost, String location) implements Serializable {
+        static OwnerReport lost(int shard) {
+            return new OwnerReport(shard, Double.NaN, true, here());
+        }
+    }
+
+    /** This executor as a Spark task location (what a later stage's owner task prefers). */
+    static String here() {
+        var id = SparkEnv.get().blockManager().blockManagerId();
+        return "executor_" + id.host() + "_" + id.executorId();
+    }
+
+    /** Gradient stage, task w: the step's parameters in, the gradient of worker w's minibatches out, as slices. */
+    record Gradients(Step s, Broadcast<ComputationGraphConfiguration> configuration, StorageLevel level,
+                     WorkerTimes times) implements Function2<Integer, Iterator<DataSet>, Iterator<WorkerReport>> {
+        @Override
+        public Iterator<WorkerReport> call(Integer worker, Iterator<DataSet> minibatches) {
+            GradientBlocks blocks = s.blocks();
+            SparkBlocks.removeLocal(name -> blocks.obsolete(s.step(), s.roundStart(), name));
+            long started = System.nanoTime();
+            ComputationGraph net = WorkerNetworks.borrow(blocks.run());
+            if (net == null) {
+                net = new ComputationGraph(configuration.value().clone());
+                net.init();
+                times.built.add(1);
+            }
+            FlatState state = new FlatState(net);
+            if (!blocks.loadParams(state, s.step() - 1)) {
+                WorkerNetworks.giveBack(blocks.run(), net);
+                return List.of(new WorkerReport(worker, Double.NaN, true)).iterator();
+            }
+            long loaded = System.nanoTime();
+            for (long skip = (s.step() - s.roundStart() - 1) * s.microBatches(); skip > 0; skip--) {
+                minibatches.next();
+            }
+            double loss = 0;
+            INDArray gradient = net.getFlattenedGradients();
+            for (int j = 0; j < s.microBatches(); j++) {
+                loss += microBatch(net, minibatches.next(), (long) (worker * s.microBatches() + j) * s.batch());
+                gradient = accumulate(net, j);
+            }
+            long computed = System.nanoTime();
+            List<String> pins = blocks.storeSlices(FlatState.bytes(gradient), s.step(), worker, level);
+            WorkerNetworks.giveBack(blocks.run(), net, pins);
+            times.computeNanos.add(computed - loaded);
+            times.loadNanos.add(loaded - started + System.nanoTime() - computed);
+            return List.of(new WorkerReport(worker, loss / s.microBatches(), false)).iterator();
+        }
+
+        /** The summed gradient of one micro-batch (sequences from {@code first} of the step's global batch); its mean loss. */
+        private double microBatch(ComputationGraph net, DataSet minibatch, long first) {
+            net.getConfiguration().setIterationCount(s.iteration());
+            net.getConfiguration().setEpochCount(s.epoch());
+            DropoutSeedHook.seed(net, s.seed(), 0, first);   // one process's masks (worker 0 of a 1-worker run)
+            net.setInputs(minibatch.getFeatures());
+            net.setLabels(minibatch.getLabels());
+            net.computeGradientAndScore();
+            return net.score();
+        }
+
+        /** The gradient summed over micro-batches 0..j: the network's own (j = 0 of one) or an accumulator. */
+        private INDArray accumulate(ComputationGraph net, int j) {
+            INDArray gradient = net.getFlattenedGradients();
+            if (s.microBatches() == 1) {
+                return gradient;
+            }
+            INDArray sum;
+            synchronized (ACCUMULATORS) {
+                sum = ACCUMULATORS.computeIfAbsent(net, n -> gradient.dup());
+            }
+            return j == 0 ? sum.assign(gradient) : sum.addi(gradient);
+        }
+    }
+
+    /** Reduce stage, task n: shard n's batch-mean gradient (stored for the update stage) and its squared norm. */
+    record Reduce(Step s, StorageLevel level, WorkerTimes times) implements Function<Integer, OwnerReport> {
+        @Override
+        public OwnerReport call(Integer shard) {
+            long started = System.nanoTime();
+            GradientBlocks blocks = s.blocks();
+            SparkBlocks.removeLocal(name -> blocks.obsolete(s.step(), s.roundStart(), name));
+            double[] squares = {0};
+            boolean complete = blocks.sumSlices(s.step(), shard, s.workers(), s.globalBatch(), (c, sum) -> {
+                FloatBuffer f = sum.asFloatBuffer();
+                double q = 0;
+                for (int i = 0; i < f.remaining(); i++) {
+                    q += (double) f.get(i) * f.get(i);
+                }
+                squares[0] += q;
+                SparkBlocks.putPooled(blocks.summed(s.step(), shard, c), sum, level);
+            });
+            times.averageNanos.add(System.nanoTime() - started);
+            return complete ? new OwnerReport(shard, squares[0], false, here()) : OwnerReport.lost(shard);
+        }
+    }
+
+    /**
+     * Update stage, task n: AdamW on shard n with the clip factor {@code scale} (1: none), from the
+     * shard's parameters and moments after the previous step; stores them after this one, at
+     * {@code roundEndLevel} (replicated) when the step ends the round.
+     */
+    record Update(Step s, Broadcast<List<ShardAdamW>> optimizers, boolean summed, double scale, StorageLevel level,
+                  StorageLevel roundEndLevel, WorkerTimes times) implements Function<Integer, OwnerReport> {
+        @Override
+        public OwnerReport call(Integer shard) {
+            long started = System.nanoTime();
+            GradientBlocks blocks = s.blocks();
+            SparkBlocks.removeLocal(name -> blocks.obsolete(s.step(), s.roundStart(), name));
+            OwnerArrays a = OwnerArrays.of(blocks.run(), shard, optimizers.value().get(shard).length());
+            boolean complete = blocks.loadOwnerState(a, shard, s.step() - 1) && (summed
+                    ? blocks.loadSummed(a.gradient(), s.step(), shard)
+                    : blocks.sumSlices(s.step(), shard, s.workers(), s.globalBatch(), (c, sum) -> {
+                        OwnerArrays.write(a.gradient(), blocks.chunkOffset(shard, c), sum);
+                        BlockMemory.giveBack(sum);
+                    }));
+            if (!complete) {
+                return OwnerReport.lost(shard);
+            }
+            a.changing();
+            if (scale != 1) {
+                a.gradient().muli(scale);
+            }
+            optimizers.value().get(shard).step(a.params(), a.gradient(), a.m(), a.v(), s.iteration(), s.epoch());
+            blocks.storeOwnerState(a, shard, s.step(), s.step() == s.roundEnd() ? roundEndLevel : level);
+            times.averageNanos.add(System.nanoTime() - started);
+            return new OwnerReport(shard, 0, false, here());
+        }
+    }
+
+    /** Seed stage, task n: the driver's starting shard n copied to an executor as the first round's start. */
+    record Seed(GradientBlocks blocks, long step, StorageLevel level) implements Function<Integer, OwnerReport> {
+        @Override
+        public OwnerReport call(Integer shard) {
+            List<String> from = new ArrayList<>();
+            List<String> to = new ArrayList<>();
+            blocks.seedNames(step, shard, from, to);
+            Set<Integer> missing = SparkBlocks.readAll(from, blocks.maxBlockBytes(), (i, block) ->
+                    SparkBlocks.putPooled(to.get(i), block.keep(), level)).join();
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("the driver's block " + from.get(missing.iterator().next()) + " is gone");
+            }
+            return new OwnerReport(shard, 0, false, here());
+        }
+    }
+}

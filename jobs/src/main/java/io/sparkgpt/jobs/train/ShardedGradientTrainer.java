@@ -1,0 +1,236 @@
+package io.sparkgpt.jobs.train;
+
+import io.sparkgpt.jobs.train.GradientStages.OwnerReport;
+import io.sparkgpt.jobs.train.GradientStages.WorkerReport;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+import scala.collection.JavaConverters;
+import scala.collection.Seq;
+import scala.reflect.ClassTag$;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * Synchronous data parallelism ({@code --sync gradients}): N workers with minibatch B (times M
+ * micro-batches) take exactly the step one process takes with batch N x M x B. Each step, worker
+ * w computes its gradient and stores it as N slices (no local update); owner n sums slice n of
+ * every worker in worker order (the reduce-scatter), the driver combines the owners' squared
+ * norms for global clipping, and owner n applies AdamW to shard n alone ({@link ShardAdamW}), so
+ * Adam's moments never travel (ZeRO stage 1, BigDL's DistriOptimizer); the next step's workers
+ * fetch every parameter shard (the all-gather). Owner n's next task is asked to run on the
+ * executor that holds shard n's state, which it then reads from memory.
+ * <p>
+ * The global batch of step s is the workers' minibatches in worker order (worker w, micro-batch j
+ * holds sequences (w M + j) B ..), with one process's dropout masks: the float sums of the
+ * gradient are the only difference (worker w's sum over its sequences, then the workers' in
+ * order 0..N-1, where one process sums all sequences in one GEMM).
+ * <p>
+ * Faults: the step that ends a round stores the parameters and moments replicated. A step that
+ * finds a block of its inputs on no live executor makes the round start again from there; the
+ * numbers do not change.
+ */
+final class ShardedGradientTrainer implements RoundTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardedGradientTrainer.class);
+    private static final int ATTEMPTS = 3;
+    private final JavaSparkContext jsc;
+    private final ComputationGraph net;
+    private final TrainConfig config;
+    private final int workers;
+    private final WorkerTimes times;
+    private final GradientBlocks blocks;
+    private final StorageLevel level;
+    private final StorageLevel roundEndLevel;
+    private final Broadcast<ComputationGraphConfiguration> configuration;
+    private final Broadcast<List<ShardAdamW>> optimizers;
+    /** Where each shard's owner ran last (null: anywhere). */
+    private final String[] owners;
+    /** Steps taken: the driver's network holds the state after it when {@code driverCurrent}. */
+    private long step;
+    private boolean driverCurrent = true;
+
+    ShardedGradientTrainer(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers,
+                           WorkerTimes times) {
+        this.jsc = jsc;
+        this.net = net;
+        this.config = config;
+        this.workers = workers;
+        this.times = times;
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        StateLayout layout = new StateLayout(run, net.numParams(), 0, workers, StateLayout.chunkFloats(workers));
+        this.blocks = new GradientBlocks(layout);
+        List<ShardAdamW> perShard = IntStream.range(0, workers).mapToObj(n -> ShardAdamW.of(net, layout.shardStart(n),
+                layout.shardStart(n + 1))).collect(Collectors.toList());
+        boolean executors = SparkBlocks.hasPeers();
+        // In local mode the driver's block manager holds everything: the state a step in memory
+        // while up to 6 copies of it (slices, sums, p, m) take at most half the storage memory.
+        boolean inHeap = executors || 6L * 4 * net.numParams() <= SparkBlocks.storageMemory() / 2;
+        this.level = inHeap ? StorageLevel.MEMORY_AND_DISK_SER() : StorageLevel.DISK_ONLY();
+        this.roundEndLevel = executors ? StorageLevel.MEMORY_AND_DISK_SER_2() : level;
+        this.configuration = jsc.broadcast(net.getConfiguration());
+        this.optimizers = jsc.broadcast(perShard);
+        this.owners = new String[workers];
+        this.step = net.getConfiguration().getIterationCount();
+        publishStart();
+    }
+
+    /** The starting state (parameters and moments) as the first round's start, held by the executors. */
+    private void publishStart() {
+        FlatState state = new FlatState(net);
+        INDArray updaterState = net.getUpdater().getStateViewArray();
+        StateLayout layout = blocks.layout();
+        for (int n = 0; n < workers; n++) {
+            OwnerArrays a = OwnerArrays.scratch(optimizers.value().get(n).length());
+            optimizers.value().get(n).fromNetwork(updaterState, a.m(), a.v());
+            List<long[]> chunks = layout.chunks(n);
+            for (int c = 0; c < chunks.size(); c++) {
+                long[] range = chunks.get(c);
+                int floats = Math.toIntExact(range[1] - range[0]);
+                SparkBlocks.put(blocks.seed("p", n, c), state.read(range[0], range[1]), StorageLevel.DISK_ONLY());
+                java.nio.ByteBuffer mv = java.nio.ByteBuffer.allocateDirect(8 * floats);
+                OwnerArrays.read(a.m(), blocks.chunkOffset(n, c), floats, mv);
+                OwnerArrays.read(a.v(), blocks.chunkOffset(n, c), floats, mv);
+                SparkBlocks.put(blocks.seed("m", n, c), mv.flip(), StorageLevel.DISK_ONLY());
+            }
+        }
+        record(jsc.parallelize(shards(), workers).map(new GradientStages.Seed(blocks, step, roundEndLevel)).collect());
+        SparkBlocks.removeLocal(name -> name.startsWith("sparkgpt-" + blocks.run() + "-seed"));
+    }
+
+    private List<Integer> shards() {
+        return IntStream.range(0, workers).boxed().collect(Collectors.toList());
+    }
+
+    @Override
+    public double fit(JavaRDD<DataSet> round) {
+        long start = step;
+        for (int attempt = 1; ; attempt++) {
+            double loss = runRound(round, start, start + config.averagingFrequency());
+            if (!Double.isNaN(loss) || attempt == ATTEMPTS) {
+                if (Double.isNaN(loss)) {
+                    throw new IllegalStateException("steps " + (start + 1) + "..: the state was lost " + ATTEMPTS
+                            + " times running; executors keep dying (see their logs)");
+                }
+                step = start + config.averagingFrequency();
+                net.getConfiguration().setIterationCount((int) step);
+                driverCurrent = false;
+                return loss;
+            }
+            LOG.warn("steps after {}: a block of a step's inputs was lost with its executor; the round starts "
+                    + "again from step {}'s state (replicated)", start, start);
+        }
+    }
+
+    /** The round's steps; the last step's loss, or NaN if a step's inputs were lost (the round must start again). */
+    private double runRound(JavaRDD<DataSet> round, long start, long end) {
+        double loss = Double.NaN;
+        for (long s = start + 1; s <= end; s++) {
+            var st = new GradientStages.Step(blocks, s, start, end, config.gradAccumulation(),
+                    config.batchSizePerWorker(), workers, config.seed(), net.getConfiguration().getEpochCount());
+            double sum = 0;
+            for (WorkerReport r : round.mapPartitionsWithIndex(new GradientStages.Gradients(st, configuration, level,
+                    times), true).collect()) {
+                if (r.lost()) {
+                    return Double.NaN;
+                }
+                sum += r.loss();
+            }
+            loss = sum / workers;
+            double scale = 1;
+            boolean summed = config.gradClip() > 0;
+            if (summed) {
+                List<OwnerReport> reduced = ownerTasks().map(new GradientStages.Reduce(st, level, times)).collect();
+                if (!record(reduced)) {
+                    return Double.NaN;
+                }
+                double norm = Math.sqrt(reduced.stream().mapToDouble(OwnerReport::squaredNorm).sum());
+                scale = norm > config.gradClip() ? config.gradClip() / norm : 1; // DL4J's ClipL2PerLayer
+            }
+            if (!record(ownerTasks().map(new GradientStages.Update(st, optimizers, summed, scale, level, roundEndLevel,
+                    times)).collect())) {
+                return Double.NaN;
+            }
+        }
+        return loss;
+    }
+
+    /** Notes where the owners ran; false if one found its inputs lost. */
+    private boolean record(List<OwnerReport> reports) {
+        boolean complete = true;
+        for (OwnerReport r : reports) {
+            owners[r.shard()] = r.lost() ? null : r.location();
+            complete &= !r.lost();
+        }
+        return complete;
+    }
+
+    /** One task a shard, each preferring the executor its owner ran on (where the shard's state is in memory). */
+    private JavaRDD<Integer> ownerTasks() {
+        List<Tuple2<Integer, Seq<String>>> items = new ArrayList<>();
+        for (int n = 0; n < workers; n++) {
+            List<String> where = owners[n] == null ? List.of() : List.of(owners[n]);
+            items.add(new Tuple2<>(n, JavaConverters.asScalaBuffer(where).toSeq()));
+        }
+        var tag = ClassTag$.MODULE$.<Integer>apply(Integer.class);
+        return JavaRDD.fromRDD(jsc.sc().makeRDD(JavaConverters.asScalaBuffer(items).toSeq(), tag), tag);
+    }
+
+    /** The state after the last round, fetched from the executors when the driver needs it. */
+    @Override
+    public ComputationGraph network() {
+        if (!driverCurrent) {
+            INDArray updaterState = net.getUpdater().getStateViewArray();
+            boolean complete = blocks.loadParams(new FlatState(net), step);
+            for (int n = 0; n < workers && complete; n++) {
+                OwnerArrays a = OwnerArrays.scratch(optimizers.value().get(n).length());
+                complete = blocks.loadOwnerState(a, n, step);
+                optimizers.value().get(n).toNetwork(a.m(), a.v(), updaterState);
+            }
+            if (!complete) {
+                throw new IllegalStateException("step " + step + "'s state was lost with its executors (every replica): "
+                        + "resume the run from its last checkpoint (--resume)");
+            }
+            driverCurrent = true;
+        }
+        return net;
+    }
+
+    /** The bytes of the synchronized state, the gradient or the parameters: 4 a parameter. */
+    @Override
+    public long stateBytes() {
+        return 4 * net.numParams();
+    }
+
+    @Override
+    public void close() {
+        SparkBlocks.removeLocal(blocks.layout()::owns);
+        StateLayout layout = blocks.layout();
+        for (long s = Math.max(0, step - 1); s <= step; s++) {
+            for (int n = 0; n < workers; n++) {
+                for (int c = 0; c < layout.chunks(n).size(); c++) {
+                    SparkBlocks.removeEverywhere(blocks.params(s, n, c));
+                    SparkBlocks.removeEverywhere(blocks.moments(s, n, c));
+                    SparkBlocks.removeEverywhere(blocks.summed(s, n, c));
+                    for (int w = 0; w < workers; w++) {
+                        SparkBlocks.removeEverywhere(layout.slice(s, n, c, w));
+                    }
+                }
+            }
+        }
+        configuration.destroy();
+        optimizers.destroy();
+        BlockMemory.clear();
+    }
+}
