@@ -16,8 +16,11 @@ import java.util.stream.Collectors;
  * is cut into shards and chunks by a {@link StateLayout} without optimizer part. Per step s:
  * worker w's gradient slices ({@code part-s-n-c-w}), shard n's summed gradient ({@code sum-s-n-c},
  * with clipping), its parameters ({@code p-s-n-c}) and its moments ({@code m-s-n-c}: chunk c of m,
- * then of v). The step that ends a round stores p and m replicated: the state a round restarts
- * from after an executor is lost.
+ * then of v). The state a round starts from gets a second copy on another executor in the round's
+ * first gradient stage (every parameter shard on every worker's executor, the all-gather's
+ * copies; worker w's executor also copies shard w + 1's moments): what a round restarts from
+ * after an executor is lost. (Spark's put-time replication deadlocked here: two executors
+ * replicating to each other at once timed out connecting.)
  */
 record GradientBlocks(StateLayout layout) implements Serializable {
     private static final int ATTEMPTS = 3;
@@ -100,8 +103,11 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         return true;
     }
 
-    /** All-gather: every shard's parameters after {@code step} into the network's flat parameters. */
-    boolean loadParams(FlatState state, long step) {
+    /**
+     * All-gather: every shard's parameters after {@code step} into the network's flat parameters;
+     * with {@code copies} set, each block fetched from another executor is also kept here.
+     */
+    boolean loadParams(FlatState state, long step, StorageLevel copies) {
         List<String> names = new ArrayList<>();
         List<Long> starts = new ArrayList<>();
         for (int n = 0; n < layout.shards(); n++) {
@@ -111,7 +117,28 @@ record GradientBlocks(StateLayout layout) implements Serializable {
                 starts.add(chunks.get(c)[0]);
             }
         }
-        return readAll(names, (i, block) -> state.write(starts.get(i), block.bytes()));
+        return readAll(names, (i, block) -> {
+            state.write(starts.get(i), block.bytes());
+            keepCopy(names.get(i), block, copies);
+        });
+    }
+
+    /** Keeps a copy here of shard n's moments after {@code step} (unless they are here already); false if lost. */
+    boolean copyMoments(int shard, long step, StorageLevel level) {
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < layout.chunks(shard).size(); c++) {
+            names.add(moments(step, shard, c));
+        }
+        if (names.stream().allMatch(SparkBlocks::holds)) {
+            return true;
+        }
+        return readAll(names, (i, block) -> keepCopy(names.get(i), block, level));
+    }
+
+    private static void keepCopy(String name, FetchedBlock block, StorageLevel level) {
+        if (level != null && !block.local() && !SparkBlocks.holds(name)) {
+            SparkBlocks.putPooled(name, block.keep(), level);
+        }
     }
 
     /** Stores a worker's summed gradient as one slice a shard and chunk: views of {@code gradient}'s memory. */

@@ -78,7 +78,9 @@ final class GradientStages {
                 times.built.add(1);
             }
             FlatState state = new FlatState(net);
-            if (!blocks.loadParams(state, s.step() - 1)) {
+            boolean first = s.step() == s.roundStart() + 1; // the round's start gets its second copies
+            if (!blocks.loadParams(state, s.step() - 1, first ? level : null)
+                    || first && !blocks.copyMoments((worker + 1) % s.workers(), s.roundStart(), level)) {
                 WorkerNetworks.giveBack(blocks.run(), net);
                 return List.of(new WorkerReport(worker, Double.NaN, true)).iterator();
             }
@@ -149,11 +151,10 @@ final class GradientStages {
 
     /**
      * Update stage, task n: AdamW on shard n with the clip factor {@code scale} (1: none), from the
-     * shard's parameters and moments after the previous step; stores them after this one, at
-     * {@code roundEndLevel} (replicated) when the step ends the round.
+     * shard's parameters and moments after the previous step; stores them after this one.
      */
     record Update(Step s, Broadcast<List<ShardAdamW>> optimizers, boolean summed, double scale, StorageLevel level,
-                  StorageLevel roundEndLevel, WorkerTimes times) implements Function<Integer, OwnerReport> {
+                  WorkerTimes times) implements Function<Integer, OwnerReport> {
         @Override
         public OwnerReport call(Integer shard) {
             long started = System.nanoTime();
@@ -174,7 +175,7 @@ final class GradientStages {
                 a.gradient().muli(scale);
             }
             optimizers.value().get(shard).step(a.params(), a.gradient(), a.m(), a.v(), s.iteration(), s.epoch());
-            blocks.storeOwnerState(a, shard, s.step(), s.step() == s.roundEnd() ? roundEndLevel : level);
+            blocks.storeOwnerState(a, shard, s.step(), level);
             times.averageNanos.add(System.nanoTime() - started);
             return new OwnerReport(shard, 0, false, here());
         }

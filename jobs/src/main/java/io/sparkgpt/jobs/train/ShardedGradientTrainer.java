@@ -38,9 +38,10 @@ import java.util.stream.IntStream;
  * gradient are the only difference (worker w's sum over its sequences, then the workers' in
  * order 0..N-1, where one process sums all sequences in one GEMM).
  * <p>
- * Faults: the step that ends a round stores the parameters and moments replicated. A step that
- * finds a block of its inputs on no live executor makes the round start again from there; the
- * numbers do not change.
+ * Faults: a round's start state gets a second copy on another executor in its first gradient
+ * stage ({@link GradientBlocks}); a step that finds a block of its inputs on no live executor
+ * makes the round start again from there (or from the driver's network, when the driver holds
+ * that state because it just evaluated or checkpointed it); the numbers do not change.
  */
 final class ShardedGradientTrainer implements RoundTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(ShardedGradientTrainer.class);
@@ -52,7 +53,6 @@ final class ShardedGradientTrainer implements RoundTrainer {
     private final WorkerTimes times;
     private final GradientBlocks blocks;
     private final StorageLevel level;
-    private final StorageLevel roundEndLevel;
     private final Broadcast<ComputationGraphConfiguration> configuration;
     private final Broadcast<List<ShardAdamW>> optimizers;
     /** Where each shard's owner ran last (null: anywhere). */
@@ -78,7 +78,6 @@ final class ShardedGradientTrainer implements RoundTrainer {
         // while up to 6 copies of it (slices, sums, p, m) take at most half the storage memory.
         boolean inHeap = executors || 6L * 4 * net.numParams() <= SparkBlocks.storageMemory() / 2;
         this.level = inHeap ? StorageLevel.MEMORY_AND_DISK_SER() : StorageLevel.DISK_ONLY();
-        this.roundEndLevel = executors ? StorageLevel.MEMORY_AND_DISK_SER_2() : level;
         this.configuration = jsc.broadcast(net.getConfiguration());
         this.optimizers = jsc.broadcast(perShard);
         this.owners = new String[workers];
@@ -105,7 +104,7 @@ final class ShardedGradientTrainer implements RoundTrainer {
                 SparkBlocks.put(blocks.seed("m", n, c), mv.flip(), StorageLevel.DISK_ONLY());
             }
         }
-        record(jsc.parallelize(shards(), workers).map(new GradientStages.Seed(blocks, step, roundEndLevel)).collect());
+        record(jsc.parallelize(shards(), workers).map(new GradientStages.Seed(blocks, step, level)).collect());
         SparkBlocks.removeLocal(name -> name.startsWith("sparkgpt-" + blocks.run() + "-seed"));
     }
 
@@ -129,7 +128,11 @@ final class ShardedGradientTrainer implements RoundTrainer {
                 return loss;
             }
             LOG.warn("steps after {}: a block of a step's inputs was lost with its executor; the round starts "
-                    + "again from step {}'s state (replicated)", start, start);
+                    + "again from step {}'s state ({})", start, start, driverCurrent ? "the driver's copy"
+                    : "the copies of the round's first gradient stage");
+            if (driverCurrent) { // it holds the round's start (it evaluated or checkpointed it)
+                publishStart();
+            }
         }
     }
 
@@ -158,8 +161,7 @@ final class ShardedGradientTrainer implements RoundTrainer {
                 double norm = Math.sqrt(reduced.stream().mapToDouble(OwnerReport::squaredNorm).sum());
                 scale = norm > config.gradClip() ? config.gradClip() / norm : 1; // DL4J's ClipL2PerLayer
             }
-            if (!record(ownerTasks().map(new GradientStages.Update(st, optimizers, summed, scale, level, roundEndLevel,
-                    times)).collect())) {
+            if (!record(ownerTasks().map(new GradientStages.Update(st, optimizers, summed, scale, level, times)).collect())) {
                 return Double.NaN;
             }
         }
@@ -192,7 +194,7 @@ final class ShardedGradientTrainer implements RoundTrainer {
     public ComputationGraph network() {
         if (!driverCurrent) {
             INDArray updaterState = net.getUpdater().getStateViewArray();
-            boolean complete = blocks.loadParams(new FlatState(net), step);
+            boolean complete = blocks.loadParams(new FlatState(net), step, null);
             for (int n = 0; n < workers && complete; n++) {
                 OwnerArrays a = OwnerArrays.scratch(optimizers.value().get(n).length());
                 complete = blocks.loadOwnerState(a, n, step);

@@ -51,7 +51,7 @@ class TrainFaultsOnClusterIT {
         return out;
     }
 
-    private static long lastEvaluatedStep(Path checkpoints) {
+    static long lastEvaluatedStep(Path checkpoints) {
         try {
             List<JsonNode> m = metrics(checkpoints);
             return m.isEmpty() ? -1 : m.get(m.size() - 1).get("step").asLong();
@@ -60,7 +60,7 @@ class TrainFaultsOnClusterIT {
         }
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
