@@ -34,7 +34,8 @@ public final class TrainCommand implements Callable<Integer> {
     String checkpointDir;
     @Mixin
     ModelOptions model;
-    @Option(names = "--max-steps", defaultValue = "0", description = "Steps (worker minibatches) to train to.")
+    @Option(names = "--max-steps", defaultValue = "0", description = "Steps to train to (optimizer steps; with "
+            + "--sync params or dl4j, each worker's minibatches).")
     long maxSteps;
     @Option(names = "--epochs", defaultValue = "0", description = "Or: passes over the training windows.")
     double epochs;
