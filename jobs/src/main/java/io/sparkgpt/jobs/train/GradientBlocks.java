@@ -196,30 +196,39 @@ record GradientBlocks(StateLayout layout) implements Serializable {
             return true;
         }
         a.step = -1;
+        boolean complete = read(a, shard, step, true);
+        if (complete) {
+            a.step = step;
+        }
+        return complete;
+    }
+
+    /** Shard n's moments after {@code step} into {@code a}'s m and v (the driver's gather: it reads the parameters whole). */
+    boolean loadMoments(OwnerArrays a, int shard, long step) {
+        return read(a, shard, step, false);
+    }
+
+    private boolean read(OwnerArrays a, int shard, long step, boolean withParams) {
         List<String> names = new ArrayList<>();
         int chunks = layout.chunks(shard).size();
-        for (int c = 0; c < chunks; c++) {
+        for (int c = 0; c < chunks && withParams; c++) {
             names.add(params(step, shard, c));
         }
+        int first = names.size();
         for (int c = 0; c < chunks; c++) {
             names.add(moments(step, shard, c));
         }
-        boolean complete = readAll(names, (i, block) -> {
-            int c = i % chunks;
-            long at = chunkOffset(shard, c);
-            if (i < chunks) {
-                OwnerArrays.write(a.params(), at, block.bytes());
+        return readAll(names, (i, block) -> {
+            long at = chunkOffset(shard, i < first ? i : i - first);
+            ByteBuffer bytes = block.bytes();
+            if (i < first) {
+                OwnerArrays.write(a.params(), at, bytes);
             } else {
-                ByteBuffer bytes = block.bytes();
                 int half = bytes.remaining() / 2;
                 OwnerArrays.write(a.m(), at, bytes.duplicate().limit(bytes.position() + half));
                 OwnerArrays.write(a.v(), at, bytes.duplicate().position(bytes.position() + half));
             }
         });
-        if (complete) {
-            a.step = step;
-        }
-        return complete;
     }
 
     /** Stores shard n's parameters and moments after {@code step} (copies: the arrays change next step). */

@@ -34,7 +34,7 @@ final class GradientStages {
     }
 
     /** What every task of step {@code step} (1-based) of a round starting after step {@code roundStart} knows. */
-    record Step(GradientBlocks blocks, long step, long roundStart, long roundEnd, int microBatches, int batch,
+    record Step(GradientBlocks blocks, long step, long roundStart, int microBatches, int batch,
                 int workers, long seed, int epoch) implements Serializable {
         int iteration() {
             return (int) (step - 1);

@@ -140,7 +140,7 @@ final class ShardedGradientTrainer implements RoundTrainer {
     private double runRound(JavaRDD<DataSet> round, long start, long end) {
         double loss = Double.NaN;
         for (long s = start + 1; s <= end; s++) {
-            var st = new GradientStages.Step(blocks, s, start, end, config.gradAccumulation(),
+            var st = new GradientStages.Step(blocks, s, start, config.gradAccumulation(),
                     config.batchSizePerWorker(), workers, config.seed(), net.getConfiguration().getEpochCount());
             double sum = 0;
             for (WorkerReport r : round.mapPartitionsWithIndex(new GradientStages.Gradients(st, configuration, level,
@@ -197,7 +197,7 @@ final class ShardedGradientTrainer implements RoundTrainer {
             boolean complete = blocks.loadParams(new FlatState(net), step, null);
             for (int n = 0; n < workers && complete; n++) {
                 OwnerArrays a = OwnerArrays.scratch(optimizers.value().get(n).length());
-                complete = blocks.loadOwnerState(a, n, step);
+                complete = blocks.loadMoments(a, n, step);
                 optimizers.value().get(n).toNetwork(a.m(), a.v(), updaterState);
             }
             if (!complete) {

@@ -45,8 +45,7 @@ public final class GptEngine {
      */
     public double lossAndGradients(Tensors params, Tensors grads, int[][] tokens, int[][] targets,
                                    long seed, long firstSequence, double gradScale) {
-        start(tokens, targets, true, seed);
-        this.firstSequence = firstSequence;
+        start(tokens, targets, true, seed, firstSequence);
         forward(params);
         Activations a = acts;
         grads.zero();
@@ -67,8 +66,7 @@ public final class GptEngine {
     /** The summed next-token cross-entropy without gradients; dropout from {@code seed} if training. */
     public double loss(Tensors params, int[][] tokens, int[][] targets, boolean train, long seed,
                        long firstSequence) {
-        start(tokens, targets, train, seed);
-        this.firstSequence = firstSequence;
+        start(tokens, targets, train, seed, firstSequence);
         forward(params);
         Buf head = params.get(headName());
         return acts.head.lossAndBackward(acts.lnf, acts.rows, Mat.of(head, 0, c.embDim()), acts.targets, 0,
@@ -77,13 +75,13 @@ public final class GptEngine {
 
     /** Logits [batch*T, vocab] into {@code out}, without dropout (inference). */
     public void logits(Tensors params, int[][] tokens, Buf out) {
-        start(tokens, null, false, 0);
+        start(tokens, null, false, 0, 0);
         forward(params);
         CrossEntropyHead.logits(out, acts.lnf, acts.rows, c.vocabSize(), c.embDim(),
                 Mat.of(params.get(headName()), 0, c.embDim()));
     }
 
-    private void start(int[][] tokens, int[][] targets, boolean train, long seed) {
+    private void start(int[][] tokens, int[][] targets, boolean train, long seed, long firstSequence) {
         int b = tokens.length;
         int t = tokens[0].length;
         if (t > c.contextLength()) {
@@ -99,7 +97,7 @@ public final class GptEngine {
         }
         this.training = train;
         this.stepSeed = seed;
-        this.firstSequence = 0;
+        this.firstSequence = firstSequence;
     }
 
     private void copyIds(int[][] ids, int[] into, int t, String what) {
