@@ -1,9 +1,11 @@
 package io.sparkgpt.jobs.train;
 
 import org.apache.spark.storage.StorageLevel;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.Serializable;
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -14,12 +16,12 @@ import java.util.stream.Collectors;
 /**
  * The blocks of {@code --sync gradients} and the moves between them. The flat parameter vector
  * is cut into shards and chunks by a {@link StateLayout} without optimizer part. Per step s:
- * worker w's gradient slices ({@code part-s-n-c-w}), shard n's summed gradient ({@code sum-s-n-c},
- * with clipping), its parameters ({@code p-s-n-c}) and its moments ({@code m-s-n-c}: chunk c of m,
- * then of v). The state a round starts from gets a second copy on another executor in the round's
- * first gradient stage (every parameter shard on every worker's executor, the all-gather's
- * copies; worker w's executor also copies shard w + 1's moments): what a round restarts from
- * after an executor is lost. (Spark's put-time replication deadlocked here: two executors
+ * worker w's gradient slices ({@code part-s-n-c-w}) and shard n's parameters ({@code p-s-n-c});
+ * at a round's end also its moments ({@code m-s-n-c}: chunk c of m, then of v). The state a
+ * round starts from gets a second copy on another executor in the round's first gradient stage
+ * (every parameter shard on every worker's executor, the all-gather's copies; worker w's
+ * executor also copies shard w + 1's moments): what a round restarts from after an executor is
+ * lost. (Spark's put-time replication deadlocked here: two executors
  * replicating to each other at once timed out connecting.)
  */
 record GradientBlocks(StateLayout layout) implements Serializable {
@@ -39,10 +41,6 @@ record GradientBlocks(StateLayout layout) implements Serializable {
 
     String moments(long step, int shard, int chunk) {
         return name("m", step, shard, chunk);
-    }
-
-    String summed(long step, int shard, int chunk) {
-        return name("sum", step, shard, chunk);
     }
 
     String seed(String kind, int shard, int chunk) {
@@ -79,7 +77,7 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         }
         long at = Long.parseLong(parts[1]);
         return switch (parts[0]) {
-            case "part", "sum" -> at < step;
+            case "part" -> at < step;
             case "p", "m" -> at < step - 1 && at != roundStart;
             default -> false;
         };
@@ -159,35 +157,26 @@ record GradientBlocks(StateLayout layout) implements Serializable {
 
     /**
      * Shard n's slices of every worker, a chunk at a time, summed in worker order and divided by
-     * the global batch (DL4J's batch mean), each chunk's sum handed to {@code sums} in pooled
-     * memory that becomes the consumer's; false if a worker's slices are lost.
+     * the global batch (DL4J's batch mean) into {@code gradient} ([shard length]); false if a
+     * worker's slices are lost.
      */
-    boolean sumSlices(long step, int shard, int workers, int globalBatch, BiConsumer<Integer, ByteBuffer> sums) {
+    boolean sumSlices(long step, int shard, int workers, int globalBatch, INDArray gradient) {
         ByteBuffer[] slices = new ByteBuffer[workers];
         boolean[] pooled = new boolean[workers];
+        FloatBuffer out = FlatState.bytes(gradient).asFloatBuffer();
         for (int c = 0; c < layout.chunks(shard).size(); c++) {
             try {
                 if (!ShardTransfer.fetchSlices(layout, step, shard, c, workers, slices, pooled).join().isEmpty()) {
                     return false;
                 }
                 int floats = chunkLength(shard, c);
-                ByteBuffer sum = BlockMemory.take(4 * floats);
-                ShardTransfer.sumDivided(slices, floats, globalBatch, sum.asFloatBuffer());
-                sums.accept(c, sum);
+                ShardTransfer.sumDivided(slices, floats, globalBatch, out.slice(Math.toIntExact(chunkOffset(shard, c)),
+                        floats));
             } finally {
                 ShardTransfer.giveBack(slices, pooled);
             }
         }
         return true;
-    }
-
-    /** Shard n's summed gradient of the step (the reduce stage's) into {@code gradient}. */
-    boolean loadSummed(org.nd4j.linalg.api.ndarray.INDArray gradient, long step, int shard) {
-        List<String> names = new ArrayList<>();
-        for (int c = 0; c < layout.chunks(shard).size(); c++) {
-            names.add(summed(step, shard, c));
-        }
-        return readAll(names, (c, block) -> OwnerArrays.write(gradient, chunkOffset(shard, c), block.bytes()));
     }
 
     /** Shard n's parameters and moments after {@code step} into {@code a}, unless it holds them already. */
@@ -231,11 +220,23 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         });
     }
 
-    /** Stores shard n's parameters and moments after {@code step} (copies: the arrays change next step). */
-    void storeOwnerState(OwnerArrays a, int shard, long step, StorageLevel level) {
+    /**
+     * Publishes shard n's state after {@code step}: with {@code kept} (a round's last step: the
+     * next round starts from it) copies of its parameters and moments; otherwise its parameters
+     * alone, as views of the owner's arrays, which the next step's update changes only after
+     * every worker has read them (its gradient stage ran first). An owner that is not the one
+     * of the step before finds no moments then, and the round starts again from its start.
+     */
+    void storeOwnerState(OwnerArrays a, int shard, long step, boolean kept, StorageLevel level) {
+        ByteBuffer params = FlatState.bytes(a.params());
         for (int c = 0; c < layout.chunks(shard).size(); c++) {
             int floats = chunkLength(shard, c);
             long at = chunkOffset(shard, c);
+            if (!kept) {
+                SparkBlocks.putView(params(step, shard, c), BlockMemory.view(params, 4 * at, 4 * floats), a.params(),
+                        level);
+                continue;
+            }
             ByteBuffer p = BlockMemory.take(4 * floats);
             OwnerArrays.read(a.params(), at, floats, p);
             SparkBlocks.putPooled(params(step, shard, c), p.flip(), level);

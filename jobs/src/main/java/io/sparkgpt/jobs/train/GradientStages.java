@@ -33,8 +33,8 @@ final class GradientStages {
     private GradientStages() {
     }
 
-    /** What every task of step {@code step} (1-based) of a round starting after step {@code roundStart} knows. */
-    record Step(GradientBlocks blocks, long step, long roundStart, int microBatches, int batch,
+    /** What every task of step {@code step} (1-based) of the round of steps (roundStart, roundEnd] knows. */
+    record Step(GradientBlocks blocks, long step, long roundStart, long roundEnd, int microBatches, int batch,
                 int workers, long seed, int epoch) implements Serializable {
         int iteration() {
             return (int) (step - 1);
@@ -127,33 +127,38 @@ final class GradientStages {
         }
     }
 
-    /** Reduce stage, task n: shard n's batch-mean gradient (stored for the update stage) and its squared norm. */
-    record Reduce(Step s, StorageLevel level, WorkerTimes times) implements Function<Integer, OwnerReport> {
+    /**
+     * Reduce stage, task n: shard n's batch-mean gradient, summed into the owner's arrays here
+     * (where the update stage is asked to run), and its squared norm.
+     */
+    record Reduce(Step s, WorkerTimes times) implements Function<Integer, OwnerReport> {
         @Override
         public OwnerReport call(Integer shard) {
             long started = System.nanoTime();
             GradientBlocks blocks = s.blocks();
             SparkBlocks.removeLocal(name -> blocks.obsolete(s.step(), s.roundStart(), name));
-            double[] squares = {0};
-            boolean complete = blocks.sumSlices(s.step(), shard, s.workers(), s.globalBatch(), (c, sum) -> {
-                FloatBuffer f = sum.asFloatBuffer();
-                double q = 0;
-                for (int i = 0; i < f.remaining(); i++) {
-                    q += (double) f.get(i) * f.get(i);
-                }
-                squares[0] += q;
-                SparkBlocks.putPooled(blocks.summed(s.step(), shard, c), sum, level);
-            });
+            OwnerArrays a = OwnerArrays.of(blocks.run(), shard, blocks.layout().shardLength(shard));
+            a.summedStep = -1;
+            if (!blocks.sumSlices(s.step(), shard, s.workers(), s.globalBatch(), a.gradient())) {
+                return OwnerReport.lost(shard);
+            }
+            a.summedStep = s.step();
+            FloatBuffer g = FlatState.bytes(a.gradient()).asFloatBuffer();
+            double squares = 0;
+            for (int i = 0; i < g.limit(); i++) {
+                squares += (double) g.get(i) * g.get(i);
+            }
             times.averageNanos.add(System.nanoTime() - started);
-            return complete ? new OwnerReport(shard, squares[0], false, here()) : OwnerReport.lost(shard);
+            return new OwnerReport(shard, squares, false, here());
         }
     }
 
     /**
      * Update stage, task n: AdamW on shard n with the clip factor {@code scale} (1: none), from the
-     * shard's parameters and moments after the previous step; stores them after this one.
+     * shard's parameters and moments after the previous step and its summed gradient (the reduce
+     * stage's here, else summed now); publishes the parameters after this step.
      */
-    record Update(Step s, Broadcast<List<ShardAdamW>> optimizers, boolean summed, double scale, StorageLevel level,
+    record Update(Step s, Broadcast<List<ShardAdamW>> optimizers, double scale, StorageLevel level,
                   WorkerTimes times) implements Function<Integer, OwnerReport> {
         @Override
         public OwnerReport call(Integer shard) {
@@ -161,12 +166,8 @@ final class GradientStages {
             GradientBlocks blocks = s.blocks();
             SparkBlocks.removeLocal(name -> blocks.obsolete(s.step(), s.roundStart(), name));
             OwnerArrays a = OwnerArrays.of(blocks.run(), shard, optimizers.value().get(shard).length());
-            boolean complete = blocks.loadOwnerState(a, shard, s.step() - 1) && (summed
-                    ? blocks.loadSummed(a.gradient(), s.step(), shard)
-                    : blocks.sumSlices(s.step(), shard, s.workers(), s.globalBatch(), (c, sum) -> {
-                        OwnerArrays.write(a.gradient(), blocks.chunkOffset(shard, c), sum);
-                        BlockMemory.giveBack(sum);
-                    }));
+            boolean complete = blocks.loadOwnerState(a, shard, s.step() - 1) && (a.summedStep == s.step()
+                    || blocks.sumSlices(s.step(), shard, s.workers(), s.globalBatch(), a.gradient()));
             if (!complete) {
                 return OwnerReport.lost(shard);
             }
@@ -175,7 +176,7 @@ final class GradientStages {
                 a.gradient().muli(scale);
             }
             optimizers.value().get(shard).step(a.params(), a.gradient(), a.m(), a.v(), s.iteration(), s.epoch());
-            blocks.storeOwnerState(a, shard, s.step(), level);
+            blocks.storeOwnerState(a, shard, s.step(), s.step() == s.roundEnd(), level);
             times.averageNanos.add(System.nanoTime() - started);
             return new OwnerReport(shard, 0, false, here());
         }

@@ -12,7 +12,8 @@ import java.util.Map;
 /**
  * What the owner of shard n keeps in its executor between steps: the shard's parameters and
  * Adam moments after step {@link #step} (-1: not a completed step's, e.g. while an update runs),
- * and the gradient buffer the update consumes. When the next step's owner task runs here (the
+ * and the gradient buffer the update consumes, holding step {@link #summedStep}'s batch-mean
+ * gradient once the reduce stage summed it here (-1: none, or the update consumed it). When the next step's owner task runs here (the
  * driver asks for this executor), it starts from these instead of fetching the shard's blocks.
  */
 final class OwnerArrays {
@@ -23,6 +24,7 @@ final class OwnerArrays {
     private final INDArray m;
     private final INDArray v;
     long step = -1;
+    long summedStep = -1;
 
     private OwnerArrays(long length) {
         params = Nd4j.create(DataType.FLOAT, length);
@@ -53,6 +55,7 @@ final class OwnerArrays {
     /** Marks the arrays as no completed step's: an update is about to change them in place. */
     void changing() {
         step = -1;
+        summedStep = -1;
     }
 
     INDArray params() {

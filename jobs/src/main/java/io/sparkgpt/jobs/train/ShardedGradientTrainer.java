@@ -140,7 +140,7 @@ final class ShardedGradientTrainer implements RoundTrainer {
     private double runRound(JavaRDD<DataSet> round, long start, long end) {
         double loss = Double.NaN;
         for (long s = start + 1; s <= end; s++) {
-            var st = new GradientStages.Step(blocks, s, start, config.gradAccumulation(),
+            var st = new GradientStages.Step(blocks, s, start, end, config.gradAccumulation(),
                     config.batchSizePerWorker(), workers, config.seed(), net.getConfiguration().getEpochCount());
             double sum = 0;
             for (WorkerReport r : round.mapPartitionsWithIndex(new GradientStages.Gradients(st, configuration, level,
@@ -152,16 +152,15 @@ final class ShardedGradientTrainer implements RoundTrainer {
             }
             loss = sum / workers;
             double scale = 1;
-            boolean summed = config.gradClip() > 0;
-            if (summed) {
-                List<OwnerReport> reduced = ownerTasks().map(new GradientStages.Reduce(st, level, times)).collect();
+            if (config.gradClip() > 0) {
+                List<OwnerReport> reduced = ownerTasks().map(new GradientStages.Reduce(st, times)).collect();
                 if (!record(reduced)) {
                     return Double.NaN;
                 }
                 double norm = Math.sqrt(reduced.stream().mapToDouble(OwnerReport::squaredNorm).sum());
                 scale = norm > config.gradClip() ? config.gradClip() / norm : 1; // DL4J's ClipL2PerLayer
             }
-            if (!record(ownerTasks().map(new GradientStages.Update(st, optimizers, summed, scale, level, times)).collect())) {
+            if (!record(ownerTasks().map(new GradientStages.Update(st, optimizers, scale, level, times)).collect())) {
                 return Double.NaN;
             }
         }
@@ -224,7 +223,6 @@ final class ShardedGradientTrainer implements RoundTrainer {
                 for (int c = 0; c < layout.chunks(n).size(); c++) {
                     SparkBlocks.removeEverywhere(blocks.params(s, n, c));
                     SparkBlocks.removeEverywhere(blocks.moments(s, n, c));
-                    SparkBlocks.removeEverywhere(blocks.summed(s, n, c));
                     for (int w = 0; w < workers; w++) {
                         SparkBlocks.removeEverywhere(layout.slice(s, n, c, w));
                     }

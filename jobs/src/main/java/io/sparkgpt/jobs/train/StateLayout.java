@@ -42,6 +42,10 @@ record StateLayout(String run, long params, long updater, int shards, int chunkF
         return 4 * length();
     }
 
+    long shardLength(int shard) {
+        return shardStart(shard + 1) - shardStart(shard);
+    }
+
     long shardStart(int shard) {
         return length() * shard / shards;
     }
