@@ -143,14 +143,38 @@ final class GradientStages {
                 return OwnerReport.lost(shard);
             }
             a.summedStep = s.step();
-            FloatBuffer g = FlatState.bytes(a.gradient()).asFloatBuffer();
-            double squares = 0;
-            for (int i = 0; i < g.limit(); i++) {
-                squares += (double) g.get(i) * g.get(i);
-            }
+            double squares = squaredNorm(FlatState.bytes(a.gradient()).asFloatBuffer());
             times.averageNanos.add(System.nanoTime() - started);
             return new OwnerReport(shard, squares, false, here());
         }
+    }
+
+    /**
+     * The sum of squares in double, in four interleaved partial sums added in order at the end:
+     * the same on every run, and four times the throughput of one dependent chain of additions.
+     */
+    static double squaredNorm(FloatBuffer g) {
+        double q0 = 0;
+        double q1 = 0;
+        double q2 = 0;
+        double q3 = 0;
+        int n = g.limit();
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            double a = g.get(i);
+            double b = g.get(i + 1);
+            double c = g.get(i + 2);
+            double d = g.get(i + 3);
+            q0 += a * a;
+            q1 += b * b;
+            q2 += c * c;
+            q3 += d * d;
+        }
+        for (; i < n; i++) {
+            double a = g.get(i);
+            q0 += a * a;
+        }
+        return q0 + q1 + q2 + q3;
     }
 
     /**
@@ -172,10 +196,8 @@ final class GradientStages {
                 return OwnerReport.lost(shard);
             }
             a.changing();
-            if (scale != 1) {
-                a.gradient().muli(scale);
-            }
-            optimizers.value().get(shard).step(a.params(), a.gradient(), a.m(), a.v(), s.iteration(), s.epoch());
+            optimizers.value().get(shard).step(a.params(), a.gradient(), a.m(), a.v(), scale, s.iteration(),
+                    s.epoch());
             blocks.storeOwnerState(a, shard, s.step(), s.step() == s.roundEnd(), level);
             times.averageNanos.add(System.nanoTime() - started);
             return new OwnerReport(shard, 0, false, here());

@@ -10,8 +10,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.regularization.Regularization;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
 
 import java.io.Serializable;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -78,13 +80,21 @@ final class ShardAdamW implements Serializable {
     }
 
     /**
-     * One step: {@code gradient} (the shard's batch-mean gradient, clipped; overwritten with the
-     * update) applied to {@code params}, {@code m} and {@code v}, all [length], in place.
+     * One step: {@code gradient} (the shard's batch-mean gradient; overwritten with the update),
+     * times {@code scale} (the clip factor, 1: none), applied to {@code params}, {@code m} and
+     * {@code v}, all [length], in place.
      */
-    void step(INDArray params, INDArray gradient, INDArray m, INDArray v, int iteration, int epoch) {
+    void step(INDArray params, INDArray gradient, INDArray m, INDArray v, double scale, int iteration, int epoch) {
         for (Segment s : segments) {
+            if (decoupledDecayOnly(s)) {
+                fusedStep(s, params, gradient, m, v, scale, iteration, epoch);
+                continue;
+            }
             INDArray p = part(params, s);
             INDArray g = part(gradient, s);
+            if (scale != 1) {
+                g.muli(scale);
+            }
             double lr = s.adam().getLearningRate(iteration, epoch);
             regularize(s, Regularization.ApplyStep.BEFORE_UPDATER, p, g, lr, iteration, epoch);
             Nd4j.exec(new AdamUpdater(g, part(v, s), part(m, s), lr, s.adam().getBeta1(), s.adam().getBeta2(),
@@ -92,6 +102,67 @@ final class ShardAdamW implements Serializable {
             regularize(s, Regularization.ApplyStep.POST_UPDATER, p, g, lr, iteration, epoch);
             p.subi(g);
         }
+    }
+
+    /** Whether the segment's regularization is at most one learning-rate-scaled weight decay (AdamW's). */
+    private static boolean decoupledDecayOnly(Segment s) {
+        List<Regularization> r = s.regularizations();
+        return r.isEmpty() || r.size() == 1 && r.get(0) instanceof WeightDecay w && w.isApplyLR();
+    }
+
+    /**
+     * The segment's step in one pass over its elements instead of five (scale, {@code adam_updater},
+     * the decay's axpy, the subtraction): libnd4j's float arithmetic in its order (moments
+     * {@code b1 m + g (1 - b1)} and {@code b2 v + g g (1 - b2)}, the update
+     * {@code m epsT / (sqrt(v) + eps)} with {@code epsT = lr sqrt(1 - b2^t) / (1 - b1^t)}, then
+     * {@code update += (lr wd) p} and {@code p -= update}), so each element gets the bits the
+     * network's own updater gives it (ShardAdamWTest).
+     */
+    private void fusedStep(Segment s, INDArray params, INDArray gradient, INDArray m, INDArray v, double scale,
+                           int iteration, int epoch) {
+        double lrD = s.adam().getLearningRate(iteration, epoch);
+        float lr = (float) lrD;
+        float beta1 = (float) s.adam().getBeta1();
+        float beta2 = (float) s.adam().getBeta2();
+        float epsilon = (float) s.adam().getEpsilon();
+        float t = iteration + 1;
+        float beta1T = (float) Math.pow(beta1, t);
+        float beta2T = (float) Math.pow(beta2, t);
+        float epsilonT = (float) ((lr * (float) Math.sqrt((float) (1.0 - beta2T))) / (1.0 - beta1T));
+        if (Float.isNaN(epsilonT) || epsilonT == 0 || Float.isInfinite(epsilonT)) {
+            epsilonT = epsilon;
+        }
+        float decay = s.regularizations().isEmpty() ? 0f : (float) (((WeightDecay) s.regularizations().get(0))
+                .getCoeff().valueAt(iteration, epoch) * lrD);
+        float clip = (float) scale;
+        int at = Math.toIntExact(s.from() - from);
+        int n = Math.toIntExact(s.to() - s.from());
+        FloatBuffer p = floats(params, at, n);
+        FloatBuffer g = floats(gradient, at, n);
+        FloatBuffer mb = floats(m, at, n);
+        FloatBuffer vb = floats(v, at, n);
+        float oneMinusBeta1 = 1 - beta1;
+        float oneMinusBeta2 = 1 - beta2;
+        boolean scaled = scale != 1;
+        boolean decayed = !s.regularizations().isEmpty();
+        for (int i = 0; i < n; i++) {
+            float gi = scaled ? g.get(i) * clip : g.get(i);
+            float mi = beta1 * mb.get(i) + gi * oneMinusBeta1;
+            float vi = beta2 * vb.get(i) + gi * gi * oneMinusBeta2;
+            float update = (mi * epsilonT) / ((float) Math.sqrt(vi) + epsilon);
+            float pi = p.get(i);
+            if (decayed) {
+                update = decay * pi + update;
+            }
+            mb.put(i, mi);
+            vb.put(i, vi);
+            g.put(i, update);
+            p.put(i, pi - update);
+        }
+    }
+
+    private static FloatBuffer floats(INDArray a, int at, int n) {
+        return FlatState.bytes(a).asFloatBuffer().slice(at, n);
     }
 
     private static void regularize(Segment s, Regularization.ApplyStep when, INDArray p, INDArray g, double lr,

@@ -60,6 +60,8 @@ final class ShardedGradientTrainer implements RoundTrainer {
     /** Steps taken: the driver's network holds the state after it when {@code driverCurrent}. */
     private long step;
     private boolean driverCurrent = true;
+    /** Wall time of the round's gradient, reduce and update jobs, summed over its steps (the round's log line). */
+    private final long[] jobNanos = new long[3];
 
     ShardedGradientTrainer(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers,
                            WorkerTimes times) {
@@ -143,8 +145,12 @@ final class ShardedGradientTrainer implements RoundTrainer {
             var st = new GradientStages.Step(blocks, s, start, end, config.gradAccumulation(),
                     config.batchSizePerWorker(), workers, config.seed(), net.getConfiguration().getEpochCount());
             double sum = 0;
-            for (WorkerReport r : round.mapPartitionsWithIndex(new GradientStages.Gradients(st, configuration, level,
-                    times), true).collect()) {
+            long t0 = System.nanoTime();
+            List<WorkerReport> reports = round.mapPartitionsWithIndex(new GradientStages.Gradients(st, configuration,
+                    level, times), true).collect();
+            long t1 = System.nanoTime();
+            jobNanos[0] += t1 - t0;
+            for (WorkerReport r : reports) {
                 if (r.lost()) {
                     return Double.NaN;
                 }
@@ -154,16 +160,25 @@ final class ShardedGradientTrainer implements RoundTrainer {
             double scale = 1;
             if (config.gradClip() > 0) {
                 List<OwnerReport> reduced = ownerTasks().map(new GradientStages.Reduce(st, times)).collect();
+                jobNanos[1] += System.nanoTime() - t1;
                 if (!record(reduced)) {
                     return Double.NaN;
                 }
                 double norm = Math.sqrt(reduced.stream().mapToDouble(OwnerReport::squaredNorm).sum());
                 scale = norm > config.gradClip() ? config.gradClip() / norm : 1; // DL4J's ClipL2PerLayer
             }
-            if (!record(ownerTasks().map(new GradientStages.Update(st, optimizers, scale, level, times)).collect())) {
+            long t2 = System.nanoTime();
+            boolean updated = record(ownerTasks().map(new GradientStages.Update(st, optimizers, scale, level, times))
+                    .collect());
+            jobNanos[2] += System.nanoTime() - t2;
+            if (!updated) {
                 return Double.NaN;
             }
         }
+        LOG.info(String.format("steps %d-%d: %.3f s a step in gradient jobs, %.3f s in reduce jobs, %.3f s in update "
+                + "jobs", start + 1, end, jobNanos[0] / 1e9 / (end - start), jobNanos[1] / 1e9 / (end - start),
+                jobNanos[2] / 1e9 / (end - start)));
+        java.util.Arrays.fill(jobNanos, 0);
         return loss;
     }
 
