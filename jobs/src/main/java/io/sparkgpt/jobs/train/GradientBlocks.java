@@ -43,6 +43,11 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         return name("m", step, shard, chunk);
     }
 
+    /** Worker w's minibatches of the round after {@code roundStart} (a barrier round's, see {@link BarrierRound}). */
+    String data(long roundStart, int worker) {
+        return name("data", roundStart, worker, 0);
+    }
+
     String seed(String kind, int shard, int chunk) {
         return name("seed" + kind, 0, shard, chunk);
     }
@@ -78,6 +83,7 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         long at = Long.parseLong(parts[1]);
         return switch (parts[0]) {
             case "part" -> at < step;
+            case "data" -> at < roundStart;
             case "p", "m" -> at < step - 1 && at != roundStart;
             default -> false;
         };

@@ -40,6 +40,11 @@ final class GradientStages {
             return (int) (step - 1);
         }
 
+        /** What the tasks of another step of the round know. */
+        Step at(long other) {
+            return new Step(blocks, other, roundStart, roundEnd, microBatches, batch, workers, seed, epoch);
+        }
+
         /** The sequences of one step: workers x micro-batches x batch. */
         int globalBatch() {
             return workers * microBatches * batch;
@@ -57,6 +62,19 @@ final class GradientStages {
         }
     }
 
+    /**
+     * The clip factor of global-norm clipping at {@code clip} from the shards' squared norms (added
+     * in shard order): {@code clip / norm} above it, else 1 (DL4J's ClipL2PerLayer rule).
+     */
+    static double clipScale(double[] squaredNorms, double clip) {
+        double sum = 0;
+        for (double q : squaredNorms) {
+            sum += q;
+        }
+        double norm = Math.sqrt(sum);
+        return norm > clip ? clip / norm : 1;
+    }
+
     /** This executor as a Spark task location (what a later stage's owner task prefers). */
     static String here() {
         var id = SparkEnv.get().blockManager().blockManagerId();
@@ -68,6 +86,14 @@ final class GradientStages {
                      WorkerTimes times) implements Function2<Integer, Iterator<DataSet>, Iterator<WorkerReport>> {
         @Override
         public Iterator<WorkerReport> call(Integer worker, Iterator<DataSet> minibatches) {
+            for (long skip = (s.step() - s.roundStart() - 1) * s.microBatches(); skip > 0; skip--) {
+                minibatches.next(); // the round's earlier steps'
+            }
+            return List.of(compute(worker, minibatches)).iterator();
+        }
+
+        /** Worker w's step, its micro-batches next in {@code minibatches}. */
+        WorkerReport compute(int worker, Iterator<DataSet> minibatches) {
             GradientBlocks blocks = s.blocks();
             SparkBlocks.removeLocal(name -> blocks.obsolete(s.step(), s.roundStart(), name));
             long started = System.nanoTime();
@@ -82,12 +108,9 @@ final class GradientStages {
             if (!blocks.loadParams(state, s.step() - 1, first ? level : null)
                     || first && !blocks.copyMoments((worker + 1) % s.workers(), s.roundStart(), level)) {
                 WorkerNetworks.giveBack(blocks.run(), net);
-                return List.of(new WorkerReport(worker, Double.NaN, true)).iterator();
+                return new WorkerReport(worker, Double.NaN, true);
             }
             long loaded = System.nanoTime();
-            for (long skip = (s.step() - s.roundStart() - 1) * s.microBatches(); skip > 0; skip--) {
-                minibatches.next();
-            }
             double loss = 0;
             INDArray gradient = net.getFlattenedGradients();
             for (int j = 0; j < s.microBatches(); j++) {
@@ -99,7 +122,7 @@ final class GradientStages {
             WorkerNetworks.giveBack(blocks.run(), net, pins);
             times.computeNanos.add(computed - loaded);
             times.loadNanos.add(loaded - started + System.nanoTime() - computed);
-            return List.of(new WorkerReport(worker, loss / s.microBatches(), false)).iterator();
+            return new WorkerReport(worker, loss / s.microBatches(), false);
         }
 
         /** The summed gradient of one micro-batch (sequences from {@code first} of the step's global batch); its mean loss. */

@@ -62,6 +62,8 @@ final class ShardedGradientTrainer implements RoundTrainer {
     private boolean driverCurrent = true;
     /** Wall time of the round's gradient, reduce and update jobs, summed over its steps (the round's log line). */
     private final long[] jobNanos = new long[3];
+    /** The start of the last round whose minibatches were staged as blocks (-1: none). */
+    private long staged = -1;
 
     ShardedGradientTrainer(JavaSparkContext jsc, ComputationGraph net, TrainConfig config, int workers,
                            WorkerTimes times) {
@@ -140,6 +142,9 @@ final class ShardedGradientTrainer implements RoundTrainer {
 
     /** The round's steps; the last step's loss, or NaN if a step's inputs were lost (the round must start again). */
     private double runRound(JavaRDD<DataSet> round, long start, long end) {
+        if (BarrierRound.possible(jsc, workers)) {
+            return barrierRound(round, start, end);
+        }
         double loss = Double.NaN;
         for (long s = start + 1; s <= end; s++) {
             var st = new GradientStages.Step(blocks, s, start, end, config.gradAccumulation(),
@@ -164,8 +169,8 @@ final class ShardedGradientTrainer implements RoundTrainer {
                 if (!record(reduced)) {
                     return Double.NaN;
                 }
-                double norm = Math.sqrt(reduced.stream().mapToDouble(OwnerReport::squaredNorm).sum());
-                scale = norm > config.gradClip() ? config.gradClip() / norm : 1; // DL4J's ClipL2PerLayer
+                scale = GradientStages.clipScale(reduced.stream().mapToDouble(OwnerReport::squaredNorm).toArray(),
+                        config.gradClip());
             }
             long t2 = System.nanoTime();
             boolean updated = record(ownerTasks().map(new GradientStages.Update(st, optimizers, scale, level, times))
@@ -182,6 +187,39 @@ final class ShardedGradientTrainer implements RoundTrainer {
         return loss;
     }
 
+    /** The round as one barrier job ({@link BarrierRound}) after a job that stages its minibatches. */
+    private double barrierRound(JavaRDD<DataSet> round, long start, long end) {
+        long t0 = System.nanoTime();
+        List<BarrierRound.Staged> staged = round.mapPartitionsWithIndex(new BarrierRound.Stage(blocks, start, level),
+                true).collect();
+        this.staged = start;
+        String[] where = new String[workers];
+        int bytes = blocks.maxBlockBytes();
+        for (BarrierRound.Staged st : staged) {
+            where[st.worker()] = st.location();
+            bytes = Math.max(bytes, st.bytes());
+        }
+        long t1 = System.nanoTime();
+        var first = new GradientStages.Step(blocks, start + 1, start, end, config.gradAccumulation(),
+                config.batchSizePerWorker(), workers, config.seed(), net.getConfiguration().getEpochCount());
+        var tag = ClassTag$.MODULE$.<BarrierRound.RoundReport>apply(BarrierRound.RoundReport.class);
+        var steps = new BarrierRound.Steps(first, configuration, optimizers, config.gradClip(), bytes, level, times);
+        List<BarrierRound.RoundReport> reports = JavaRDD.fromRDD(tasks(where).rdd().barrier().mapPartitions(steps,
+                false, tag), tag).collect();
+        LOG.info(String.format("steps %d-%d: one barrier job, %.3f s a step, after %.3f s staging the round's data",
+                start + 1, end, (System.nanoTime() - t1) / 1e9 / (end - start), (t1 - t0) / 1e9));
+        BarrierRound.counted();
+        double sum = 0;
+        for (BarrierRound.RoundReport r : reports) {
+            owners[r.worker()] = r.lost() ? null : r.location();
+            if (r.lost()) {
+                return Double.NaN;
+            }
+            sum += r.loss();
+        }
+        return sum / workers;
+    }
+
     /** Notes where the owners ran; false if one found its inputs lost. */
     private boolean record(List<OwnerReport> reports) {
         boolean complete = true;
@@ -194,10 +232,15 @@ final class ShardedGradientTrainer implements RoundTrainer {
 
     /** One task a shard, each preferring the executor its owner ran on (where the shard's state is in memory). */
     private JavaRDD<Integer> ownerTasks() {
+        return tasks(owners);
+    }
+
+    /** Tasks 0..N-1, task n preferring {@code where[n]} (null: anywhere). */
+    private JavaRDD<Integer> tasks(String[] where) {
         List<Tuple2<Integer, Seq<String>>> items = new ArrayList<>();
         for (int n = 0; n < workers; n++) {
-            List<String> where = owners[n] == null ? List.of() : List.of(owners[n]);
-            items.add(new Tuple2<>(n, JavaConverters.asScalaBuffer(where).toSeq()));
+            List<String> at = where[n] == null ? List.of() : List.of(where[n]);
+            items.add(new Tuple2<>(n, JavaConverters.asScalaBuffer(at).toSeq()));
         }
         var tag = ClassTag$.MODULE$.<Integer>apply(Integer.class);
         return JavaRDD.fromRDD(jsc.sc().makeRDD(JavaConverters.asScalaBuffer(items).toSeq(), tag), tag);
@@ -243,6 +286,9 @@ final class ShardedGradientTrainer implements RoundTrainer {
                     }
                 }
             }
+        }
+        for (int w = 0; w < workers && staged >= 0; w++) {
+            SparkBlocks.removeEverywhere(blocks.data(staged, w));
         }
         configuration.destroy();
         optimizers.destroy();

@@ -118,8 +118,10 @@ class GradientSyncTest {
     @Test
     void twoWorkersOfEightTakeOneProcesssStepsOfSixteenEveryStep() throws IOException {
         TrainResult one = TrainJob.run(spark, oneProcess(tmp.resolve("one"), 1, 20));
+        long barrierRounds = BarrierRound.roundsRun();
         TrainResult two = TrainJob.run(spark, config(tmp.resolve("two"), TrainConfig.SYNC_GRADIENTS, 2, 8, 1, 1, 20,
                 false));
+        assertEquals(20, BarrierRound.roundsRun() - barrierRounds, "local[2] runs 2 workers' rounds as barrier jobs");
         assertEquals(20, two.roundLosses().size(), "one loss a step");
         assertEquals(one.tokensSeen(), two.tokensSeen(), "tokens");
         assertSameRun(one, tmp.resolve("one"), two, tmp.resolve("two"));
@@ -130,8 +132,10 @@ class GradientSyncTest {
     @Test
     void fourWorkersOfFourAndMicroBatchesTakeTheSameSteps() throws IOException {
         TrainResult one = TrainJob.run(spark, oneProcess(tmp.resolve("one"), 2, 20));
+        long barrierRounds = BarrierRound.roundsRun();
         TrainResult four = TrainJob.run(spark, config(tmp.resolve("four"), TrainConfig.SYNC_GRADIENTS, 4, 4, 1, 2, 20,
                 false));
+        assertEquals(barrierRounds, BarrierRound.roundsRun(), "4 workers on local[2]: a job a phase");
         assertSameRun(one, tmp.resolve("one"), four, tmp.resolve("four"));
         TrainResult micro = TrainJob.run(spark, config(tmp.resolve("micro"), TrainConfig.SYNC_GRADIENTS, 2, 4, 2, 2, 20,
                 false));
