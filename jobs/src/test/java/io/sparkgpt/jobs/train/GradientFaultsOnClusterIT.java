@@ -32,6 +32,10 @@ class GradientFaultsOnClusterIT {
             "--lr", "2e-3", "--sync", "gradients", "--json"};
     }
 
+    private static long barrierRounds(String driverLog) {
+        return driverLog.lines().filter(l -> l.contains("one barrier job")).count();
+    }
+
     @Test
     void aWorkerKilledMidRunChangesNoLoss() throws Exception {
         Path data = tmp.resolve("dataset");
@@ -61,6 +65,14 @@ class GradientFaultsOnClusterIT {
                     + "finished in %.1f s vs %.1f s undisturbed%n", worker, killedAt,
                     (System.nanoTime() - started) / 1e9, undisturbedSeconds);
         }
+        // Rounds run as one barrier job while both executors are up, a job a phase while one is missing.
+        long barrierRounds = barrierRounds(Files.readString(tmp.resolve("undisturbed.log")));
+        String driverLog = Files.readString(log);
+        driverLog.lines().filter(l -> l.contains("starts again")).limit(3)
+                .forEach(l -> System.out.println("FAULT gradients driver: " + l));
+        System.out.printf("FAULT gradients: %d of %d rounds were barrier jobs undisturbed, %d with the fault%n",
+                barrierRounds, STEPS / 2, barrierRounds(driverLog));
+        assertTrue(barrierRounds >= 1 && barrierRounds(driverLog) >= 1, "barrier rounds ran");
         List<JsonNode> want = TrainFaultsOnClusterIT.metrics(undisturbed);
         List<JsonNode> got = TrainFaultsOnClusterIT.metrics(disturbed);
         assertEquals(STEPS / 4 + 1, want.size(), "evaluations at 0, 4, ..., 16");
