@@ -5,6 +5,7 @@ import io.sparkgpt.jobs.train.GradientStages.Step;
 import io.sparkgpt.jobs.train.GradientStages.WorkerReport;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkContext;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
@@ -122,7 +123,9 @@ final class BarrierRound {
         @Override
         public scala.collection.Iterator<RoundReport> apply(scala.collection.Iterator<Integer> shards) {
             int n = shards.next();
-            RoundReport report = round(new BarrierSync(BarrierTaskContext.get()), n);
+            // Not BarrierTaskContext.get(): that starts Spark's non-daemon "barrier() calls" timer
+            // thread, which kept a local-mode driver's JVM from exiting after its main returned.
+            RoundReport report = round(new BarrierSync((BarrierTaskContext) TaskContext.get()), n);
             return JavaConverters.asScalaIterator(List.of(report).iterator());
         }
 
