@@ -21,8 +21,8 @@ import java.util.stream.Collectors;
  * round starts from gets a second copy on another executor in the round's first gradient stage
  * (every parameter shard on every worker's executor, the all-gather's copies; worker w's
  * executor also copies shard w + 1's moments): what a round restarts from after an executor is
- * lost. (Spark's put-time replication deadlocked here: two executors
- * replicating to each other at once timed out connecting.)
+ * lost. (Spark's put-time replication deadlocked here: two executors replicating to each other
+ * at once timed out connecting.)
  */
 record GradientBlocks(StateLayout layout) implements Serializable {
     private static final int ATTEMPTS = 3;

@@ -212,7 +212,7 @@ final class GradientStages {
             long started = System.nanoTime();
             GradientBlocks blocks = s.blocks();
             SparkBlocks.removeLocal(name -> blocks.obsolete(s.step(), s.roundStart(), name));
-            OwnerArrays a = OwnerArrays.of(blocks.run(), shard, optimizers.value().get(shard).length());
+            OwnerArrays a = OwnerArrays.of(blocks.run(), shard, blocks.layout().shardLength(shard));
             boolean complete = blocks.loadOwnerState(a, shard, s.step() - 1) && (a.summedStep == s.step()
                     || blocks.sumSlices(s.step(), shard, s.workers(), s.globalBatch(), a.gradient()));
             if (!complete) {

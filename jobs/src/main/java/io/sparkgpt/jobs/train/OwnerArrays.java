@@ -13,8 +13,9 @@ import java.util.Map;
  * What the owner of shard n keeps in its executor between steps: the shard's parameters and
  * Adam moments after step {@link #step} (-1: not a completed step's, e.g. while an update runs),
  * and the gradient buffer the update consumes, holding step {@link #summedStep}'s batch-mean
- * gradient once the reduce stage summed it here (-1: none, or the update consumed it). When the next step's owner task runs here (the
- * driver asks for this executor), it starts from these instead of fetching the shard's blocks.
+ * gradient once the reduce stage summed it here (-1: none, or the update consumed it). When the
+ * next step's owner task runs here (the driver asks for this executor), it starts from these
+ * instead of fetching the shard's blocks.
  */
 final class OwnerArrays {
     private static String currentRun = "";

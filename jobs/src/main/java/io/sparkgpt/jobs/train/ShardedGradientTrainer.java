@@ -60,8 +60,6 @@ final class ShardedGradientTrainer implements RoundTrainer {
     /** Steps taken: the driver's network holds the state after it when {@code driverCurrent}. */
     private long step;
     private boolean driverCurrent = true;
-    /** Wall time of the round's gradient, reduce and update jobs, summed over its steps (the round's log line). */
-    private final long[] jobNanos = new long[3];
     /** The start of the last round whose minibatches were staged as blocks (-1: none). */
     private long staged = -1;
 
@@ -146,9 +144,9 @@ final class ShardedGradientTrainer implements RoundTrainer {
             return barrierRound(round, start, end);
         }
         double loss = Double.NaN;
+        long[] jobNanos = new long[3]; // the round's gradient, reduce and update jobs (its log line)
         for (long s = start + 1; s <= end; s++) {
-            var st = new GradientStages.Step(blocks, s, start, end, config.gradAccumulation(),
-                    config.batchSizePerWorker(), workers, config.seed(), net.getConfiguration().getEpochCount());
+            var st = step(s, start, end);
             double sum = 0;
             long t0 = System.nanoTime();
             List<WorkerReport> reports = round.mapPartitionsWithIndex(new GradientStages.Gradients(st, configuration,
@@ -183,8 +181,13 @@ final class ShardedGradientTrainer implements RoundTrainer {
         LOG.info(String.format("steps %d-%d: %.3f s a step in gradient jobs, %.3f s in reduce jobs, %.3f s in update "
                 + "jobs", start + 1, end, jobNanos[0] / 1e9 / (end - start), jobNanos[1] / 1e9 / (end - start),
                 jobNanos[2] / 1e9 / (end - start)));
-        java.util.Arrays.fill(jobNanos, 0);
         return loss;
+    }
+
+    /** What the tasks of step s of the round (start, end] know. */
+    private GradientStages.Step step(long s, long start, long end) {
+        return new GradientStages.Step(blocks, s, start, end, config.gradAccumulation(), config.batchSizePerWorker(),
+                workers, config.seed(), net.getConfiguration().getEpochCount());
     }
 
     /** The round as one barrier job ({@link BarrierRound}) after a job that stages its minibatches. */
@@ -200,8 +203,7 @@ final class ShardedGradientTrainer implements RoundTrainer {
             bytes = Math.max(bytes, st.bytes());
         }
         long t1 = System.nanoTime();
-        var first = new GradientStages.Step(blocks, start + 1, start, end, config.gradAccumulation(),
-                config.batchSizePerWorker(), workers, config.seed(), net.getConfiguration().getEpochCount());
+        var first = step(start + 1, start, end);
         var tag = ClassTag$.MODULE$.<BarrierRound.RoundReport>apply(BarrierRound.RoundReport.class);
         var steps = new BarrierRound.Steps(first, configuration, optimizers, config.gradClip(), bytes, level, times);
         List<BarrierRound.RoundReport> reports = JavaRDD.fromRDD(tasks(where).rdd().barrier().mapPartitions(steps,
