@@ -43,7 +43,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * changes the executors ({@link #possible}); otherwise the trainer runs the round a job a phase.
  * A barrier stage may not read a pruned range of a shuffle's partitions, which the round's data
  * is ({@link WindowData.Rounds}), so an ordinary stage first stores each worker's minibatches as
- * a block ({@link Stage}), and the barrier tasks prefer the executors that hold them.
+ * a block ({@link Stage}); barrier task n prefers the executor where shard n's owner ran (its
+ * state is there), else the one that holds its minibatches.
  */
 final class BarrierRound {
     private static final String LOST = "lost";

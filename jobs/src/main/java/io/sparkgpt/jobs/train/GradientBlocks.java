@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
  * The blocks of {@code --sync gradients} and the moves between them. The flat parameter vector
  * is cut into shards and chunks by a {@link StateLayout} without optimizer part. Per step s:
  * worker w's gradient slices ({@code part-s-n-c-w}) and shard n's parameters ({@code p-s-n-c});
- * at a round's end also its moments ({@code m-s-n-c}: chunk c of m, then of v). The state a
+ * at a round's end also its moments ({@code m-s-n-c} and {@code v-s-n-c}). The state a
  * round starts from gets a second copy on another executor in the round's first gradient stage
  * (every parameter shard on every worker's executor, the all-gather's copies; worker w's
  * executor also copies shard w + 1's moments): what a round restarts from after an executor is
@@ -39,8 +39,21 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         return name("p", step, shard, chunk);
     }
 
-    String moments(long step, int shard, int chunk) {
+    String firstMoments(long step, int shard, int chunk) {
         return name("m", step, shard, chunk);
+    }
+
+    String secondMoments(long step, int shard, int chunk) {
+        return name("v", step, shard, chunk);
+    }
+
+    /** Shard n's kept blocks of step s: parameters, m, v, a chunk at a time. */
+    private List<String> kept(long step, int shard) {
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < layout.chunks(shard).size(); c++) {
+            names.addAll(List.of(params(step, shard, c), firstMoments(step, shard, c), secondMoments(step, shard, c)));
+        }
+        return names;
     }
 
     /** Worker w's minibatches of the round after {@code roundStart} (a barrier round's, see {@link BarrierRound}). */
@@ -52,9 +65,9 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         return name("seed" + kind, 0, shard, chunk);
     }
 
-    /** Bytes of the largest block: a moments chunk. */
+    /** Bytes of the largest block: a chunk. */
     int maxBlockBytes() {
-        return 8 * layout.chunkFloats();
+        return 4 * layout.chunkFloats();
     }
 
     long chunkOffset(int shard, int chunk) {
@@ -84,7 +97,7 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         return switch (parts[0]) {
             case "part" -> at < step;
             case "data" -> at < roundStart;
-            case "p", "m" -> at < step - 1 && at != roundStart;
+            case "p", "m", "v" -> at < step - 1 && at != roundStart;
             default -> false;
         };
     }
@@ -131,7 +144,8 @@ record GradientBlocks(StateLayout layout) implements Serializable {
     boolean copyMoments(int shard, long step, StorageLevel level) {
         List<String> names = new ArrayList<>();
         for (int c = 0; c < layout.chunks(shard).size(); c++) {
-            names.add(moments(step, shard, c));
+            names.add(firstMoments(step, shard, c));
+            names.add(secondMoments(step, shard, c));
         }
         if (names.stream().allMatch(SparkBlocks::holds)) {
             return true;
@@ -185,14 +199,26 @@ record GradientBlocks(StateLayout layout) implements Serializable {
         return true;
     }
 
-    /** Shard n's parameters and moments after {@code step} into {@code a}, unless it holds them already. */
-    boolean loadOwnerState(OwnerArrays a, int shard, long step) {
+    /**
+     * Shard n's parameters and moments after {@code step}, the start of the round after
+     * {@code roundStart} or a step of it, into {@code a}, unless it holds them already (as its
+     * current state, or as the kept blocks of one of its sides).
+     */
+    boolean loadOwnerState(OwnerArrays a, int shard, long step, long roundStart) {
         if (a.step == step) {
             return true;
         }
         a.step = -1;
-        boolean complete = read(a, shard, step, true);
+        int kept = a.sideHolding(step);
+        if (kept >= 0) {
+            a.use(kept);
+            a.step = step;
+            return true;
+        }
+        int into = writableSide(a, shard, roundStart);
+        boolean complete = read(a.side(into), shard, step, true);
         if (complete) {
+            a.use(into);
             a.step = step;
         }
         return complete;
@@ -200,58 +226,74 @@ record GradientBlocks(StateLayout layout) implements Serializable {
 
     /** Shard n's moments after {@code step} into {@code a}'s m and v (the driver's gather: it reads the parameters whole). */
     boolean loadMoments(OwnerArrays a, int shard, long step) {
-        return read(a, shard, step, false);
+        return read(a.state(), shard, step, false);
     }
 
-    private boolean read(OwnerArrays a, int shard, long step, boolean withParams) {
+    private boolean read(ShardAdamW.State into, int shard, long step, boolean withParams) {
         List<String> names = new ArrayList<>();
-        int chunks = layout.chunks(shard).size();
-        for (int c = 0; c < chunks && withParams; c++) {
-            names.add(params(step, shard, c));
-        }
-        int first = names.size();
-        for (int c = 0; c < chunks; c++) {
-            names.add(moments(step, shard, c));
-        }
-        return readAll(names, (i, block) -> {
-            long at = chunkOffset(shard, i < first ? i : i - first);
-            ByteBuffer bytes = block.bytes();
-            if (i < first) {
-                OwnerArrays.write(a.params(), at, bytes);
-            } else {
-                int half = bytes.remaining() / 2;
-                OwnerArrays.write(a.m(), at, bytes.duplicate().limit(bytes.position() + half));
-                OwnerArrays.write(a.v(), at, bytes.duplicate().position(bytes.position() + half));
+        List<INDArray> targets = new ArrayList<>();
+        List<Long> offsets = new ArrayList<>();
+        for (int c = 0; c < layout.chunks(shard).size(); c++) {
+            for (int kind = withParams ? 0 : 1; kind < 3; kind++) {
+                names.add(kind == 0 ? params(step, shard, c) : kind == 1 ? firstMoments(step, shard, c)
+                        : secondMoments(step, shard, c));
+                targets.add(kind == 0 ? into.params() : kind == 1 ? into.m() : into.v());
+                offsets.add(chunkOffset(shard, c));
             }
-        });
+        }
+        return readAll(names, (i, block) -> OwnerArrays.write(targets.get(i), offsets.get(i), block.bytes()));
     }
 
     /**
-     * Publishes shard n's state after {@code step}: with {@code kept} (a round's last step: the
-     * next round starts from it) copies of its parameters and moments; otherwise its parameters
-     * alone, as views of the owner's arrays, which the next step's update changes only after
-     * every worker has read them (its gradient stage ran first). An owner that is not the one
-     * of the step before finds no moments then, and the round starts again from its start.
+     * The side of {@code a} the next update of the round after {@code roundStart} writes: its
+     * current one, unless kept blocks the round may still restart from are views of it (the
+     * round's start; after a lost attempt, also that attempt's end), then the other. Blocks of a
+     * side that are obsolete go first; a side both needed (only after a lost attempt) has its
+     * blocks replaced by copies.
+     */
+    int writableSide(OwnerArrays a, int shard, long roundStart) {
+        int side = a.held(a.current()) >= roundStart ? 1 - a.current() : a.current();
+        long held = a.held(side);
+        if (held >= roundStart) {
+            for (String name : kept(held, shard)) {
+                ByteBuffer copy = SparkBlocks.localCopy(name);
+                SparkBlocks.removeLocal(name::equals);
+                SparkBlocks.putPooled(name, copy, StorageLevel.MEMORY_AND_DISK_SER());
+            }
+        } else if (held >= 0) {
+            SparkBlocks.removeLocal(kept(held, shard)::contains);
+        }
+        a.hold(side, -1);
+        return side;
+    }
+
+    /**
+     * Publishes shard n's state after {@code step}, as views of the owner's current side: its
+     * parameters, and with {@code kept} (a round's last step: the next round starts from it) its
+     * moments too; the next update changes the parameters only after every worker has read them
+     * (its gradient stage ran first), and leaves a kept side alone ({@link #writableSide}). An
+     * owner that is not the one of the step before finds no moments then, and the round starts
+     * again from its start.
      */
     void storeOwnerState(OwnerArrays a, int shard, long step, boolean kept, StorageLevel level) {
-        ByteBuffer params = FlatState.bytes(a.params());
+        ShardAdamW.State state = a.state();
         for (int c = 0; c < layout.chunks(shard).size(); c++) {
-            int floats = chunkLength(shard, c);
-            long at = chunkOffset(shard, c);
-            if (!kept) {
-                SparkBlocks.putView(params(step, shard, c), BlockMemory.view(params, 4 * at, 4 * floats), a.params(),
-                        level);
-                continue;
+            int bytes = 4 * chunkLength(shard, c);
+            long at = 4 * chunkOffset(shard, c);
+            publish(params(step, shard, c), state.params(), at, bytes, level);
+            if (kept) {
+                publish(firstMoments(step, shard, c), state.m(), at, bytes, level);
+                publish(secondMoments(step, shard, c), state.v(), at, bytes, level);
             }
-            ByteBuffer p = BlockMemory.take(4 * floats);
-            OwnerArrays.read(a.params(), at, floats, p);
-            SparkBlocks.putPooled(params(step, shard, c), p.flip(), level);
-            ByteBuffer mv = BlockMemory.take(8 * floats);
-            OwnerArrays.read(a.m(), at, floats, mv);
-            OwnerArrays.read(a.v(), at, floats, mv);
-            SparkBlocks.putPooled(moments(step, shard, c), mv.flip(), level);
+        }
+        if (kept) {
+            a.hold(a.current(), step);
         }
         a.step = step;
+    }
+
+    private static void publish(String name, INDArray array, long at, int bytes, StorageLevel level) {
+        SparkBlocks.putView(name, BlockMemory.view(FlatState.bytes(array), at, bytes), array, level);
     }
 
     /** The driver's seed blocks of shard n and the blocks the seed stage copies them to (the state after {@code step}). */
@@ -260,7 +302,9 @@ record GradientBlocks(StateLayout layout) implements Serializable {
             from.add(seed("p", shard, c));
             to.add(params(step, shard, c));
             from.add(seed("m", shard, c));
-            to.add(moments(step, shard, c));
+            to.add(firstMoments(step, shard, c));
+            from.add(seed("v", shard, c));
+            to.add(secondMoments(step, shard, c));
         }
     }
 }

@@ -213,14 +213,17 @@ final class GradientStages {
             GradientBlocks blocks = s.blocks();
             SparkBlocks.removeLocal(name -> blocks.obsolete(s.step(), s.roundStart(), name));
             OwnerArrays a = OwnerArrays.of(blocks.run(), shard, blocks.layout().shardLength(shard));
-            boolean complete = blocks.loadOwnerState(a, shard, s.step() - 1) && (a.summedStep == s.step()
+            boolean complete = blocks.loadOwnerState(a, shard, s.step() - 1, s.roundStart())
+                    && (a.summedStep == s.step()
                     || blocks.sumSlices(s.step(), shard, s.workers(), s.globalBatch(), a.gradient()));
             if (!complete) {
                 return OwnerReport.lost(shard);
             }
+            ShardAdamW.State from = a.state();
+            int into = blocks.writableSide(a, shard, s.roundStart());
             a.changing();
-            optimizers.value().get(shard).step(a.params(), a.gradient(), a.m(), a.v(), scale, s.iteration(),
-                    s.epoch());
+            a.use(into);
+            optimizers.value().get(shard).step(from, a.state(), a.gradient(), scale, s.iteration(), s.epoch());
             blocks.storeOwnerState(a, shard, s.step(), s.step() == s.roundEnd(), level);
             times.averageNanos.add(System.nanoTime() - started);
             return new OwnerReport(shard, 0, false, here());

@@ -16,22 +16,29 @@ import java.util.Map;
  * gradient once the reduce stage summed it here (-1: none, or the update consumed it). When the
  * next step's owner task runs here (the driver asks for this executor), it starts from these
  * instead of fetching the shard's blocks.
+ * <p>
+ * The state has two sides, so that a round's end is published without a copy: its parameter and
+ * moment blocks are views of the side that holds it ({@link #held}), and the next round's first
+ * update writes the other side, leaving the round's start intact for a restart until the round
+ * after (see {@link GradientBlocks#writableSide}). Between round ends an update works in place.
  */
 final class OwnerArrays {
     private static String currentRun = "";
     private static final Map<Integer, OwnerArrays> BY_SHARD = new HashMap<>();
-    private final INDArray params;
+    private final long length;
     private final INDArray gradient;
-    private final INDArray m;
-    private final INDArray v;
+    private final ShardAdamW.State[] sides = new ShardAdamW.State[2];
+    /** Per side, the step whose kept blocks are views of its arrays (-1: none). */
+    private final long[] held = {-1, -1};
+    /** The side that holds the state of {@link #step}. */
+    private int current;
     long step = -1;
     long summedStep = -1;
 
     private OwnerArrays(long length) {
-        params = Nd4j.create(DataType.FLOAT, length);
-        gradient = Nd4j.create(DataType.FLOAT, length);
-        m = Nd4j.create(DataType.FLOAT, length);
-        v = Nd4j.create(DataType.FLOAT, length);
+        this.length = length;
+        this.gradient = Nd4j.create(DataType.FLOAT, length);
+        this.sides[0] = ShardAdamW.State.of(length);
     }
 
     /** Shard n's arrays in this JVM for the run (those of an earlier run are dropped). */
@@ -41,7 +48,7 @@ final class OwnerArrays {
             currentRun = run;
         }
         OwnerArrays a = BY_SHARD.get(shard);
-        if (a == null || a.params.length() != length) {
+        if (a == null || a.length != length) {
             a = new OwnerArrays(length);
             BY_SHARD.put(shard, a);
         }
@@ -53,14 +60,49 @@ final class OwnerArrays {
         return new OwnerArrays(length);
     }
 
-    /** Marks the arrays as no completed step's: an update is about to change them in place. */
+    /** Marks the arrays as no completed step's: an update is about to change them. */
     void changing() {
         step = -1;
         summedStep = -1;
     }
 
+    /** Side i's arrays (the second is allocated when first used). */
+    ShardAdamW.State side(int i) {
+        if (sides[i] == null) {
+            sides[i] = ShardAdamW.State.of(length);
+        }
+        return sides[i];
+    }
+
+    int current() {
+        return current;
+    }
+
+    /** Side i holds the state from now on (of {@link #step}, once set). */
+    void use(int side) {
+        current = side;
+    }
+
+    /** The step whose kept blocks are views of side i (-1: none). */
+    long held(int side) {
+        return held[side];
+    }
+
+    void hold(int side, long keptStep) {
+        held[side] = keptStep;
+    }
+
+    /** The side whose kept blocks are step {@code s}'s, or -1. */
+    int sideHolding(long s) {
+        return held[0] == s ? 0 : held[1] == s ? 1 : -1;
+    }
+
+    ShardAdamW.State state() {
+        return side(current);
+    }
+
     INDArray params() {
-        return params;
+        return state().params();
     }
 
     INDArray gradient() {
@@ -68,11 +110,11 @@ final class OwnerArrays {
     }
 
     INDArray m() {
-        return m;
+        return state().m();
     }
 
     INDArray v() {
-        return v;
+        return state().v();
     }
 
     /** Copies the little-endian floats of {@code bytes} into {@code target} from float {@code offset}. */

@@ -3,6 +3,7 @@ package io.sparkgpt.jobs.train;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
@@ -79,25 +80,49 @@ final class ShardAdamW implements Serializable {
         return to - from;
     }
 
+    /** A shard's parameters and Adam moments, [length] each. */
+    record State(INDArray params, INDArray m, INDArray v) {
+        static State of(long length) {
+            return new State(Nd4j.create(DataType.FLOAT, length), Nd4j.create(DataType.FLOAT, length),
+                    Nd4j.create(DataType.FLOAT, length));
+        }
+    }
+
     /**
-     * One step: {@code gradient} (the shard's batch-mean gradient; overwritten with the update),
-     * times {@code scale} (the clip factor, 1: none), applied to {@code params}, {@code m} and
-     * {@code v}, all [length], in place.
+     * One step in place: {@code gradient} (the shard's batch-mean gradient, consumed: its values
+     * afterwards are unspecified) times {@code scale} (the clip factor, 1: none), applied to
+     * {@code params}, {@code m} and {@code v}, all [length].
      */
     void step(INDArray params, INDArray gradient, INDArray m, INDArray v, double scale, int iteration, int epoch) {
+        State s = new State(params, m, v);
+        step(s, s, gradient, scale, iteration, epoch);
+    }
+
+    /**
+     * One step from state {@code before} into {@code after} (the same arrays: in place), {@code before}
+     * left as it was otherwise: the bits of the in-place step, at the cost of the in-place step.
+     */
+    void step(State before, State after, INDArray gradient, double scale, int iteration, int epoch) {
         for (Segment s : segments) {
             if (decoupledDecayOnly(s)) {
-                fusedStep(s, params, gradient, m, v, scale, iteration, epoch);
+                fusedStep(s, before, after, gradient, scale, iteration, epoch);
                 continue;
             }
-            INDArray p = part(params, s);
+            INDArray p = part(after.params(), s);
+            INDArray m = part(after.m(), s);
+            INDArray v = part(after.v(), s);
+            if (before != after) {
+                p.assign(part(before.params(), s));
+                m.assign(part(before.m(), s));
+                v.assign(part(before.v(), s));
+            }
             INDArray g = part(gradient, s);
             if (scale != 1) {
                 g.muli(scale);
             }
             double lr = s.adam().getLearningRate(iteration, epoch);
             regularize(s, Regularization.ApplyStep.BEFORE_UPDATER, p, g, lr, iteration, epoch);
-            Nd4j.exec(new AdamUpdater(g, part(v, s), part(m, s), lr, s.adam().getBeta1(), s.adam().getBeta2(),
+            Nd4j.exec(new AdamUpdater(g, v, m, lr, s.adam().getBeta1(), s.adam().getBeta2(),
                     s.adam().getEpsilon(), iteration));
             regularize(s, Regularization.ApplyStep.POST_UPDATER, p, g, lr, iteration, epoch);
             p.subi(g);
@@ -118,8 +143,8 @@ final class ShardAdamW implements Serializable {
      * {@code update += (lr wd) p} and {@code p -= update}), so each element gets the bits the
      * network's own updater gives it (ShardAdamWTest).
      */
-    private void fusedStep(Segment s, INDArray params, INDArray gradient, INDArray m, INDArray v, double scale,
-                           int iteration, int epoch) {
+    private void fusedStep(Segment s, State before, State after, INDArray gradient, double scale, int iteration,
+                           int epoch) {
         double lrD = s.adam().getLearningRate(iteration, epoch);
         float lr = (float) lrD;
         float beta1 = (float) s.adam().getBeta1();
@@ -137,10 +162,13 @@ final class ShardAdamW implements Serializable {
         float clip = (float) scale;
         int at = Math.toIntExact(s.from() - from);
         int n = Math.toIntExact(s.to() - s.from());
-        FloatBuffer p = floats(params, at, n);
+        FloatBuffer p = floats(before.params(), at, n);
+        FloatBuffer mb = floats(before.m(), at, n);
+        FloatBuffer vb = floats(before.v(), at, n);
         FloatBuffer g = floats(gradient, at, n);
-        FloatBuffer mb = floats(m, at, n);
-        FloatBuffer vb = floats(v, at, n);
+        FloatBuffer pOut = floats(after.params(), at, n);
+        FloatBuffer mOut = floats(after.m(), at, n);
+        FloatBuffer vOut = floats(after.v(), at, n);
         float oneMinusBeta1 = 1 - beta1;
         float oneMinusBeta2 = 1 - beta2;
         boolean scaled = scale != 1;
@@ -154,10 +182,9 @@ final class ShardAdamW implements Serializable {
             if (decayed) {
                 update = decay * pi + update;
             }
-            mb.put(i, mi);
-            vb.put(i, vi);
-            g.put(i, update);
-            p.put(i, pi - update);
+            mOut.put(i, mi);
+            vOut.put(i, vi);
+            pOut.put(i, pi - update);
         }
     }
 

@@ -100,10 +100,12 @@ final class ShardedGradientTrainer implements RoundTrainer {
                 long[] range = chunks.get(c);
                 int floats = Math.toIntExact(range[1] - range[0]);
                 SparkBlocks.put(blocks.seed("p", n, c), state.read(range[0], range[1]), StorageLevel.DISK_ONLY());
-                java.nio.ByteBuffer mv = java.nio.ByteBuffer.allocateDirect(8 * floats);
-                OwnerArrays.read(a.m(), blocks.chunkOffset(n, c), floats, mv);
-                OwnerArrays.read(a.v(), blocks.chunkOffset(n, c), floats, mv);
-                SparkBlocks.put(blocks.seed("m", n, c), mv.flip(), StorageLevel.DISK_ONLY());
+                for (INDArray moments : List.of(a.m(), a.v())) {
+                    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocateDirect(4 * floats);
+                    OwnerArrays.read(moments, blocks.chunkOffset(n, c), floats, bytes);
+                    SparkBlocks.put(blocks.seed(moments == a.m() ? "m" : "v", n, c), bytes.flip(),
+                            StorageLevel.DISK_ONLY());
+                }
             }
         }
         record(jsc.parallelize(shards(), workers).map(new GradientStages.Seed(blocks, step, level)).collect());
@@ -199,7 +201,9 @@ final class ShardedGradientTrainer implements RoundTrainer {
         String[] where = new String[workers];
         int bytes = blocks.maxBlockBytes();
         for (BarrierRound.Staged st : staged) {
-            where[st.worker()] = st.location();
+            // Task n where shard n's owner ran: its state (3 x 4 bytes a parameter of the shard) is
+            // there, where the minibatches are some kB a worker, fetched from wherever they were staged.
+            where[st.worker()] = owners[st.worker()] != null ? owners[st.worker()] : st.location();
             bytes = Math.max(bytes, st.bytes());
         }
         long t1 = System.nanoTime();
@@ -282,7 +286,8 @@ final class ShardedGradientTrainer implements RoundTrainer {
             for (int n = 0; n < workers; n++) {
                 for (int c = 0; c < layout.chunks(n).size(); c++) {
                     SparkBlocks.removeEverywhere(blocks.params(s, n, c));
-                    SparkBlocks.removeEverywhere(blocks.moments(s, n, c));
+                    SparkBlocks.removeEverywhere(blocks.firstMoments(s, n, c));
+                    SparkBlocks.removeEverywhere(blocks.secondMoments(s, n, c));
                     for (int w = 0; w < workers; w++) {
                         SparkBlocks.removeEverywhere(layout.slice(s, n, c, w));
                     }

@@ -229,6 +229,15 @@ final class SparkBlocks {
         return done;
     }
 
+    /** A pooled copy of this JVM's block {@code name} (which must be here). */
+    static ByteBuffer localCopy(String name) {
+        ByteBuffer[] copy = new ByteBuffer[1];
+        if (!readLocal(blockManager(), new TestBlockId(name), 0, (i, block) -> copy[0] = copyOf(block.bytes()))) {
+            throw new IllegalStateException("block " + name + " is not in this JVM's block manager");
+        }
+        return copy[0];
+    }
+
     /** Whether this JVM's block manager holds block {@code name}. */
     static boolean holds(String name) {
         return blockManager().getStatus(new TestBlockId(name)).isDefined();

@@ -13,6 +13,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** AdamW applied shard by shard gives every element the bits the network's own updater gives it. */
 class ShardAdamWTest {
@@ -53,6 +54,33 @@ class ShardAdamWTest {
             assertEquals(0, differing(updated.getUpdater().getStateViewArray(), state), "Adam's moments after step "
                     + (iteration + 1));
         }
+    }
+
+    @Test
+    void aStepIntoTheOtherSideGivesTheInPlaceBitsAndLeavesItsInputsAlone() {
+        GptConfig model = GptConfig.preset("tiny").withContextLength(CONTEXT).withDropRate(0.0);
+        ComputationGraph net = GptNetwork.build(model, 1, new Adam(3e-3), 0.1, 0.0, DataType.FLOAT);
+        long n = net.numParams();
+        ShardAdamW shard = ShardAdamW.of(net, n / 3, n); // matrices with decay, norms and biases without
+        long length = shard.length();
+        Nd4j.getRandom().setSeed(11);
+        ShardAdamW.State before = new ShardAdamW.State(Nd4j.randn(DataType.FLOAT, length),
+                Nd4j.randn(DataType.FLOAT, length).muli(1e-3), Nd4j.rand(DataType.FLOAT, length).muli(1e-6));
+        INDArray gradient = Nd4j.randn(DataType.FLOAT, length).muli(1e-2);
+        ShardAdamW.State kept = new ShardAdamW.State(before.params().dup(), before.m().dup(), before.v().dup());
+        ShardAdamW.State inPlace = new ShardAdamW.State(before.params().dup(), before.m().dup(), before.v().dup());
+        ShardAdamW.State after = ShardAdamW.State.of(length);
+
+        shard.step(inPlace, inPlace, gradient.dup(), 0.5, 4, 0);
+        shard.step(before, after, gradient.dup(), 0.5, 4, 0);
+
+        assertEquals(0, differing(inPlace.params(), after.params()), "parameters");
+        assertEquals(0, differing(inPlace.m(), after.m()), "m");
+        assertEquals(0, differing(inPlace.v(), after.v()), "v");
+        assertEquals(0, differing(kept.params(), before.params()) + differing(kept.m(), before.m())
+                + differing(kept.v(), before.v()), "the state stepped from");
+        long moved = differing(kept.params(), after.params()); // all but those whose update rounds away
+        assertTrue(moved > 0.99 * length, moved + " of " + length + " parameters moved");
     }
 
     private static INDArray ids(Random random) {
