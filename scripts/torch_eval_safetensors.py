@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Loads a GPT-2 safetensors file exported by `sparkgpt export` into PyTorch and prints, as one
+"""Loads a GPT-2 or LLaMA safetensors file exported by `sparkgpt export` into PyTorch (Hugging Face's
+tensor names and layouts: GPT-2's Conv1D [in, out], LlamaForCausalLM's Linear [out, in]) and prints, as one
 JSON line, the mean next-token cross-entropy over the token ids in IDS_FILE, windowed exactly as
 `sparkgpt eval` does (windows at 0, ctx, 2*ctx, ...; the last, shorter window counts).
 
@@ -59,6 +60,44 @@ def forward(t, cfg, idx):
     return x @ head.T
 
 
+def rms_norm(x, w, eps):
+    return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def rotary(x, theta):
+    """Hugging Face's apply_rotary_pos_emb (rotate-half) on [b, heads, T, d]."""
+    d, T = x.shape[-1], x.shape[-2]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float32) / d))
+    freqs = torch.outer(torch.arange(T, dtype=torch.float32), inv_freq)
+    ang = torch.cat((freqs, freqs), -1)
+    x1, x2 = x[..., : d // 2], x[..., d // 2:]
+    return x * ang.cos() + torch.cat((-x2, x1), -1) * ang.sin()
+
+
+def llama_forward(t, cfg, idx):
+    """LlamaForCausalLM: RMSNorm, rotary q/k, repeat_kv grouped heads, SwiGLU; weights [out, in]."""
+    T, e, h, kvh = idx.shape[1], cfg["emb_dim"], cfg["n_heads"], cfg["n_kv_heads"]
+    hd, eps = e // h, cfg["rms_norm_eps"]
+    x = t["model.embed_tokens.weight"][idx]
+    mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+    for i in range(cfg["n_layers"]):
+        p = lambda n: t[f"model.layers.{i}.{n}"]
+        a = rms_norm(x, p("input_layernorm.weight"), eps)
+        q = F.linear(a, p("self_attn.q_proj.weight")).view(1, T, h, hd).transpose(1, 2)
+        k = F.linear(a, p("self_attn.k_proj.weight")).view(1, T, kvh, hd).transpose(1, 2)
+        v = F.linear(a, p("self_attn.v_proj.weight")).view(1, T, kvh, hd).transpose(1, 2)
+        q, k = rotary(q, cfg["rope_theta"]), rotary(k, cfg["rope_theta"])
+        k, v = k.repeat_interleave(h // kvh, dim=1), v.repeat_interleave(h // kvh, dim=1)
+        att = ((q @ k.transpose(-2, -1)) / math.sqrt(hd)).masked_fill(mask, float("-inf")).softmax(-1)
+        x = x + F.linear((att @ v).transpose(1, 2).reshape(1, T, e), p("self_attn.o_proj.weight"))
+        m = rms_norm(x, p("post_attention_layernorm.weight"), eps)
+        x = x + F.linear(F.silu(F.linear(m, p("mlp.gate_proj.weight"))) * F.linear(m, p("mlp.up_proj.weight")),
+                         p("mlp.down_proj.weight"))
+    x = rms_norm(x, t["model.norm.weight"], eps)
+    head = t.get("lm_head.weight", t["model.embed_tokens.weight"])
+    return x @ head.T
+
+
 def main(model_path, ids_path):
     t, meta = read_safetensors(model_path)
     cfg = json.loads(meta["sparkgpt_config"])
@@ -67,7 +106,8 @@ def main(model_path, ids_path):
     with torch.no_grad():
         for start in range(0, len(ids) - 1, ctx):
             n = min(ctx, len(ids) - 1 - start)
-            logits = forward(t, cfg, ids[start:start + n][None, :])
+            run = llama_forward if cfg.get("architecture") == "llama" else forward
+            logits = run(t, cfg, ids[start:start + n][None, :])
             total += F.cross_entropy(logits[0].double(), ids[start + 1:start + n + 1], reduction="sum").item()
             count += n
     loss = total / count

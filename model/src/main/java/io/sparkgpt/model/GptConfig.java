@@ -12,7 +12,9 @@ import java.util.Locale;
  * The hyperparameters of the GPT of Raschka's "Build a Large Language Model (From Scratch)",
  * chapter 4, under the book's names (which are also the JSON keys), plus two choices the book
  * leaves fixed: whether the output head shares the token embedding ({@code tie_weights}) and
- * how positions are encoded ({@code position}).
+ * how positions are encoded ({@code position}). With {@code llama} set (JSON
+ * {@code "architecture": "llama"}), the decoder is LLaMA's instead: RMSNorm, rotary positions,
+ * a SwiGLU feed-forward, grouped-query attention and no biases.
  *
  * <p>Immutable and validated on construction, so a config that exists is one the network can
  * be built from.
@@ -26,18 +28,59 @@ public record GptConfig(
         double dropRate,
         boolean qkvBias,
         boolean tieWeights,
-        Position position) {
+        Position position,
+        Llama llama) {
 
     /** The names of the presets shipped in {@code conf/presets} and in the jar. */
-    public static final List<String> PRESETS =
-            List.of("gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl", "tiny", "mini");
+    public static final List<String> PRESETS = List.of("gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl", "tiny",
+            "mini", "llama-tiny", "llama-mini", "llama-smollm-135m");
+
+    /** The decoder's family: the book's GPT-2, or LLaMA's. */
+    public enum Architecture {
+        GPT2, LLAMA;
+
+        /** The JSON spelling: "gpt2" or "llama". */
+        public String jsonName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Architecture fromJson(String name) {
+            for (Architecture a : values()) {
+                if (a.jsonName().equals(name)) {
+                    return a;
+                }
+            }
+            throw new IllegalArgumentException("architecture '" + name + "' is not one of \"gpt2\", \"llama\"");
+        }
+    }
+
+    /**
+     * LLaMA's own hyperparameters, under Hugging Face's LlamaConfig names: key/value heads (grouped
+     * -query attention when fewer than n_heads), the SwiGLU's hidden width, RMSNorm's epsilon and
+     * the rotary embeddings' base.
+     */
+    public record Llama(int nKvHeads, int intermediateSize, double rmsNormEps, double ropeTheta) {
+        public static final double DEFAULT_RMS_NORM_EPS = 1e-5;
+        public static final double DEFAULT_ROPE_THETA = 10000;
+
+        public Llama {
+            requirePositive("n_kv_heads", nKvHeads);
+            requirePositive("intermediate_size", intermediateSize);
+            if (!(rmsNormEps > 0) || !(ropeTheta > 0)) {
+                throw new IllegalArgumentException("rms_norm_eps " + rmsNormEps + " and rope_theta " + ropeTheta
+                        + " must be positive");
+            }
+        }
+    }
 
     /** How token positions are encoded before the first block. */
     public enum Position {
         /** A trained [context_length, emb_dim] table, as in GPT-2 and the book. */
         LEARNED,
         /** The fixed sin/cos table of "Attention Is All You Need"; it has no parameters. */
-        SINUSOIDAL;
+        SINUSOIDAL,
+        /** Rotary embeddings on queries and keys (RoPE, LLaMA's); no parameters. */
+        ROTARY;
 
         /** The JSON spelling: "learned" or "sinusoidal". */
         public String jsonName() {
@@ -52,7 +95,7 @@ public record GptConfig(
                 }
             }
             throw new IllegalArgumentException(
-                    "position '" + name + "' is not one of \"learned\", \"sinusoidal\"");
+                    "position '" + name + "' is not one of \"learned\", \"sinusoidal\", \"rotary\"");
         }
     }
 
@@ -74,6 +117,30 @@ public record GptConfig(
         if (position == null) {
             throw new IllegalArgumentException("position must be \"learned\" or \"sinusoidal\", not null");
         }
+        if ((llama != null) != (position == Position.ROTARY)) {
+            throw new IllegalArgumentException(llama != null ? "the llama architecture encodes positions as \"rotary\", "
+                    + "not \"" + position.jsonName() + "\"" : "position \"rotary\" is the llama architecture's: set "
+                    + "\"architecture\": \"llama\"");
+        }
+        if (llama != null) {
+            if (qkvBias) {
+                throw new IllegalArgumentException("the llama architecture has no biases: qkv_bias must be false");
+            }
+            if (nHeads % llama.nKvHeads() != 0) {
+                throw new IllegalArgumentException("n_kv_heads " + llama.nKvHeads() + " does not divide n_heads "
+                        + nHeads);
+            }
+            if (embDim / nHeads % 2 != 0) {
+                throw new IllegalArgumentException("head size emb_dim / n_heads = " + embDim / nHeads
+                        + " must be even for rotary embeddings");
+            }
+        }
+    }
+
+    /** A GPT-2 config (no LLaMA part). */
+    public GptConfig(int vocabSize, int contextLength, int embDim, int nHeads, int nLayers, double dropRate,
+                     boolean qkvBias, boolean tieWeights, Position position) {
+        this(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias, tieWeights, position, null);
     }
 
     /** The book's seven values with the defaults for the rest (untied head, learned positions). */
@@ -93,24 +160,48 @@ public record GptConfig(
         return embDim / nHeads;
     }
 
+    public Architecture architecture() {
+        return llama == null ? Architecture.GPT2 : Architecture.LLAMA;
+    }
+
+    /** Key/value heads: n_kv_heads for LLaMA, n_heads for GPT-2. */
+    public int kvHeads() {
+        return llama == null ? nHeads : llama.nKvHeads();
+    }
+
+    /** Width of the fused q|k|v projection: C + 2 * kv_heads * head size. */
+    public int qkvWidth() {
+        return embDim + 2 * kvHeads() * headDim();
+    }
+
+    /** Width of the feed-forward's hidden layer: 4C (GPT-2) or intermediate_size (LLaMA). */
+    public int hiddenDim() {
+        return llama == null ? 4 * embDim : llama.intermediateSize();
+    }
+
     public GptConfig withTieWeights(boolean tie) {
-        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias, tie, position);
+        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate,
+                qkvBias, tie, position, llama);
     }
 
     public GptConfig withPosition(Position p) {
-        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias, tieWeights, p);
+        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate,
+                qkvBias, tieWeights, p, llama);
     }
 
     public GptConfig withDropRate(double rate) {
-        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, rate, qkvBias, tieWeights, position);
+        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, rate,
+                qkvBias, tieWeights, position, llama);
     }
 
     public GptConfig withContextLength(int length) {
-        return new GptConfig(vocabSize, length, embDim, nHeads, nLayers, dropRate, qkvBias, tieWeights, position);
+        return new GptConfig(vocabSize, length, embDim, nHeads, nLayers, dropRate,
+                qkvBias, tieWeights, position, llama);
     }
 
     public GptConfig withQkvBias(boolean bias) {
-        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, bias, tieWeights, position);
+        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate,
+                bias, tieWeights, position, llama);
     }
 
     /**
@@ -120,6 +211,9 @@ public record GptConfig(
      * bias-free head, which a tied model does not count twice.
      */
     public long parameterCount() {
+        if (llama != null) {
+            return llamaParameterCount();
+        }
         long e = embDim;
         long tokenEmbedding = (long) vocabSize * e;
         long positionEmbedding = position == Position.LEARNED ? (long) contextLength * e : 0;
@@ -130,6 +224,20 @@ public record GptConfig(
         long finalNorm = 2 * e;
         long head = tieWeights ? 0 : (long) vocabSize * e;
         return tokenEmbedding + positionEmbedding + nLayers * perBlock + finalNorm + head;
+    }
+
+    /**
+     * LLaMA's count (Hugging Face's LlamaForCausalLM): the token embedding, per block RMSNorm
+     * weights before attention and MLP, q and o [C, C], k and v [C, kv], gate and up [C, I] and
+     * down [I, C], the final RMSNorm, and the head unless tied.
+     */
+    private long llamaParameterCount() {
+        long e = embDim;
+        long kv = (long) kvHeads() * headDim();
+        long i = llama.intermediateSize();
+        long perBlock = 2 * e + 2 * e * e + 2 * e * kv + 3 * e * i;
+        long tokenEmbedding = (long) vocabSize * e;
+        return tokenEmbedding + nLayers * perBlock + e + (tieWeights ? 0 : tokenEmbedding);
     }
 
     /** Size of the parameters in fp32 as the book prints it: params * 4 / 1024 / 1024 (MB). */

@@ -18,8 +18,14 @@ final class GptConfigJson {
 
     static final List<String> REQUIRED = List.of(
             "vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "drop_rate", "qkv_bias");
-    /** Optional keys and their defaults: tie_weights false, position "learned". */
-    static final List<String> OPTIONAL = List.of("tie_weights", "position");
+    /**
+     * Optional keys and their defaults: tie_weights false, position "learned" ("rotary" for llama),
+     * architecture "gpt2"; LLaMA's n_kv_heads (n_heads), rms_norm_eps (1e-5) and rope_theta (10000).
+     */
+    static final List<String> OPTIONAL = List.of("tie_weights", "position", "architecture", "n_kv_heads",
+            "intermediate_size", "rms_norm_eps", "rope_theta");
+    /** The keys only the llama architecture has; intermediate_size is required there. */
+    static final List<String> LLAMA = List.of("n_kv_heads", "intermediate_size", "rms_norm_eps", "rope_theta");
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -38,6 +44,13 @@ final class GptConfigJson {
         o.put("qkv_bias", c.qkvBias());
         o.put("tie_weights", c.tieWeights());
         o.put("position", c.position().jsonName());
+        o.put("architecture", c.architecture().jsonName());
+        if (c.llama() != null) {
+            o.put("n_kv_heads", c.llama().nKvHeads());
+            o.put("intermediate_size", c.llama().intermediateSize());
+            o.put("rms_norm_eps", c.llama().rmsNormEps());
+            o.put("rope_theta", c.llama().ropeTheta());
+        }
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
         } catch (JsonProcessingException e) {
@@ -67,12 +80,35 @@ final class GptConfigJson {
                 throw new IllegalArgumentException("missing key '" + key + "' in GPT config");
             }
         }
+        GptConfig.Llama llama = llama(root);
+        GptConfig.Position dflt = llama == null ? GptConfig.Position.LEARNED : GptConfig.Position.ROTARY;
         return new GptConfig(
                 integer(root, "vocab_size"), integer(root, "context_length"), integer(root, "emb_dim"),
                 integer(root, "n_heads"), integer(root, "n_layers"), number(root, "drop_rate"),
                 bool(root, "qkv_bias", false), bool(root, "tie_weights", false),
-                root.has("position") ? GptConfig.Position.fromJson(text(root, "position"))
-                        : GptConfig.Position.LEARNED);
+                root.has("position") ? GptConfig.Position.fromJson(text(root, "position")) : dflt, llama);
+    }
+
+    /** The LLaMA part, or null for a GPT-2 config (which may not have LLaMA's keys). */
+    private static GptConfig.Llama llama(JsonNode root) {
+        GptConfig.Architecture a = root.has("architecture")
+                ? GptConfig.Architecture.fromJson(text(root, "architecture")) : GptConfig.Architecture.GPT2;
+        if (a == GptConfig.Architecture.GPT2) {
+            for (String key : LLAMA) {
+                if (root.has(key)) {
+                    throw new IllegalArgumentException(key + " is a key of the llama architecture; set "
+                            + "\"architecture\": \"llama\" or remove it");
+                }
+            }
+            return null;
+        }
+        if (!root.has("intermediate_size")) {
+            throw new IllegalArgumentException("missing key 'intermediate_size' in a llama config");
+        }
+        return new GptConfig.Llama(root.has("n_kv_heads") ? integer(root, "n_kv_heads") : integer(root, "n_heads"),
+                integer(root, "intermediate_size"),
+                root.has("rms_norm_eps") ? number(root, "rms_norm_eps") : GptConfig.Llama.DEFAULT_RMS_NORM_EPS,
+                root.has("rope_theta") ? number(root, "rope_theta") : GptConfig.Llama.DEFAULT_ROPE_THETA);
     }
 
     private static int integer(JsonNode root, String key) {

@@ -41,6 +41,11 @@ public class GptLayer extends BaseLayer {
     private boolean qkvBias;
     private boolean tieWeights;
     private String position;
+    /** LLaMA's part of the config (position "rotary"); zeros for GPT-2. */
+    private int nKvHeads;
+    private int intermediateSize;
+    private double rmsNormEps;
+    private double ropeTheta;
 
     /** For JSON deserialisation only. */
     public GptLayer() {
@@ -56,6 +61,12 @@ public class GptLayer extends BaseLayer {
         this.qkvBias = c.qkvBias();
         this.tieWeights = c.tieWeights();
         this.position = c.position().jsonName();
+        if (c.llama() != null) {
+            this.nKvHeads = c.llama().nKvHeads();
+            this.intermediateSize = c.llama().intermediateSize();
+            this.rmsNormEps = c.llama().rmsNormEps();
+            this.ropeTheta = c.llama().ropeTheta();
+        }
         // Unset (null / NaN), so that NeuralNetConfiguration.Builder fills in the network's updater,
         // weight decay and gradient clipping, as it does for layers made by DL4J's builders.
         this.iUpdater = null;
@@ -68,8 +79,10 @@ public class GptLayer extends BaseLayer {
 
     /** The validated config this layer was built from. */
     public GptConfig gptConfig() {
-        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias,
-                tieWeights, GptConfig.Position.fromJson(position));
+        GptConfig.Position p = GptConfig.Position.fromJson(position);
+        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias, tieWeights, p,
+                p == GptConfig.Position.ROTARY ? new GptConfig.Llama(nKvHeads, intermediateSize, rmsNormEps, ropeTheta)
+                        : null);
     }
 
     @Override
@@ -219,5 +232,37 @@ public class GptLayer extends BaseLayer {
 
     public void setPosition(String position) {
         this.position = position;
+    }
+
+    public int getNKvHeads() {
+        return nKvHeads;
+    }
+
+    public void setNKvHeads(int nKvHeads) {
+        this.nKvHeads = nKvHeads;
+    }
+
+    public int getIntermediateSize() {
+        return intermediateSize;
+    }
+
+    public void setIntermediateSize(int intermediateSize) {
+        this.intermediateSize = intermediateSize;
+    }
+
+    public double getRmsNormEps() {
+        return rmsNormEps;
+    }
+
+    public void setRmsNormEps(double rmsNormEps) {
+        this.rmsNormEps = rmsNormEps;
+    }
+
+    public double getRopeTheta() {
+        return ropeTheta;
+    }
+
+    public void setRopeTheta(double ropeTheta) {
+        this.ropeTheta = ropeTheta;
     }
 }

@@ -12,7 +12,9 @@ import java.util.List;
  * Hugging Face's with the dots and suffixes squeezed out: {@code wte}, {@code h3attnW}
  * (h.3.attn.c_attn.weight), {@code lnfG} (ln_f.weight). Linear weights are [in, out] like GPT-2's
  * Conv1D; the untied head is [vocab, emb] like PyTorch's lm_head, so that tied and untied models
- * multiply the same way (x · W^T).
+ * multiply the same way (x · W^T). LLaMA's linear weights are [in, out] here too, so that both
+ * architectures multiply alike; Hugging Face's LlamaForCausalLM keeps them [out, in]
+ * ({@link Spec#hfTransposed}).
  */
 public final class GptParams {
 
@@ -25,9 +27,10 @@ public final class GptParams {
     /**
      * One parameter. {@code decayed}: in the weight-decay group (matrices and embeddings, as in
      * nanoGPT's configure_optimizers); vectors (linear biases, LayerNorm scale and shift) are not,
-     * and DL4J treats them as biases.
+     * and DL4J treats them as biases. {@code hfTransposed}: Hugging Face's
+     * file holds it [out, in] (LLaMA's projections).
      */
-    public record Spec(String name, String hfName, long[] shape, Init init, boolean decayed) {
+    public record Spec(String name, String hfName, long[] shape, Init init, boolean decayed, boolean hfTransposed) {
         public long length() {
             long n = 1;
             for (long s : shape) {
@@ -70,6 +73,9 @@ public final class GptParams {
 
     /** Every parameter of the network in a fixed order; their lengths sum to parameterCount(). */
     public static List<Spec> specs(GptConfig c) {
+        if (c.architecture() == GptConfig.Architecture.LLAMA) {
+            return llamaSpecs(c);
+        }
         long v = c.vocabSize();
         long e = c.embDim();
         List<Spec> out = new ArrayList<>();
@@ -102,13 +108,50 @@ public final class GptParams {
         return out;
     }
 
-    /** A weight matrix or embedding: GPT-2's normal init, weight-decayed. */
-    private static Spec matrix(String name, String hfName, long rows, long cols) {
-        return new Spec(name, hfName, new long[] {rows, cols}, Init.NORMAL, true);
+    /**
+     * LLaMA's parameters under Hugging Face's LlamaForCausalLM names: per block the RMSNorm weight
+     * before attention ({@code attnNorm}), the q, k, v and o projections, the RMSNorm weight
+     * before the MLP ({@code mlpNorm}) and SwiGLU's gate, up and down projections; the final
+     * RMSNorm ({@code lnfG}); the head unless tied. No biases.
+     */
+    private static List<Spec> llamaSpecs(GptConfig c) {
+        long v = c.vocabSize();
+        long e = c.embDim();
+        long kv = (long) c.kvHeads() * c.headDim();
+        long hidden = c.hiddenDim();
+        List<Spec> out = new ArrayList<>();
+        out.add(matrix(TOKEN_EMBEDDING, "model.embed_tokens.weight", v, e));
+        for (int i = 0; i < c.nLayers(); i++) {
+            String h = "model.layers." + i + ".";
+            out.add(vector(block(i, "attnNorm"), h + "input_layernorm.weight", e, Init.ONES));
+            out.add(linear(block(i, "qW"), h + "self_attn.q_proj.weight", e, e));
+            out.add(linear(block(i, "kW"), h + "self_attn.k_proj.weight", e, kv));
+            out.add(linear(block(i, "vW"), h + "self_attn.v_proj.weight", e, kv));
+            out.add(linear(block(i, "oW"), h + "self_attn.o_proj.weight", e, e));
+            out.add(vector(block(i, "mlpNorm"), h + "post_attention_layernorm.weight", e, Init.ONES));
+            out.add(linear(block(i, "gateW"), h + "mlp.gate_proj.weight", e, hidden));
+            out.add(linear(block(i, "upW"), h + "mlp.up_proj.weight", e, hidden));
+            out.add(linear(block(i, "downW"), h + "mlp.down_proj.weight", hidden, e));
+        }
+        out.add(vector(FINAL_NORM_SCALE, "model.norm.weight", e, Init.ONES));
+        if (!c.tieWeights()) {
+            out.add(matrix(HEAD, "lm_head.weight", v, e));
+        }
+        return out;
     }
 
-    /** A bias or LayerNorm vector: not weight-decayed. */
+    /** A weight matrix or embedding: GPT-2's normal init, weight-decayed. */
+    private static Spec matrix(String name, String hfName, long rows, long cols) {
+        return new Spec(name, hfName, new long[] {rows, cols}, Init.NORMAL, true, false);
+    }
+
+    /** A LLaMA projection, [in, out] here and [out, in] in Hugging Face's files. */
+    private static Spec linear(String name, String hfName, long in, long out) {
+        return new Spec(name, hfName, new long[] {in, out}, Init.NORMAL, true, true);
+    }
+
+    /** A bias or norm vector: not weight-decayed. */
     private static Spec vector(String name, String hfName, long length, Init init) {
-        return new Spec(name, hfName, new long[] {length}, init, false);
+        return new Spec(name, hfName, new long[] {length}, init, false, false);
     }
 }

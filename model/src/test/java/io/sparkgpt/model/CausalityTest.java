@@ -1,7 +1,8 @@
 package io.sparkgpt.model;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,9 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A position never sees a later one: changing tokens t+1.. leaves the logits at 0..t unchanged. */
 class CausalityTest {
 
-    @Test
-    void laterTokensNeverChangeEarlierLogits() {
-        GptConfig c = GptConfig.preset("tiny");                       // 64 positions, 2 layers, 4 heads
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny", "llama-tiny"})                     // 64 positions, 2 layers, 4 heads
+    void laterTokensNeverChangeEarlierLogits(String preset) {
+        GptConfig c = GptConfig.preset(preset);
         ComputationGraph net = GptNetwork.build(c, 11);
         Random rnd = new Random(3);
         int time = c.contextLength();

@@ -90,7 +90,7 @@ class GeneratorTest {
     }
 
     /** The book's generate(): rerun the cropped context for every new token, argmax of the last logits. */
-    private static int[] greedyWithoutCache(int[] prompt, int newTokens) {
+    private static int[] greedyWithoutCache(ComputationGraph net, int[] prompt, int newTokens) {
         int[] ids = Arrays.copyOf(prompt, prompt.length + newTokens);
         for (int n = prompt.length; n < ids.length; n++) {
             int from = Math.max(0, n - 8);
@@ -107,7 +107,11 @@ class GeneratorTest {
     @Test
     void keyValueCacheGivesTheCachelessGreedyIdsAndLogitsAlsoWhenTheWindowSlides() {
         // 4 + 9 ids outgrow context_length 8: the cache serves 4 tokens, then the window slides.
-        assertArrayEquals(greedyWithoutCache(PROMPT, 9), Generator.generate(net, PROMPT, 9, Sampling.greedy()));
+        assertCacheGivesTheCachelessIdsAndLogits(net);
+    }
+
+    private static void assertCacheGivesTheCachelessIdsAndLogits(ComputationGraph net) {
+        assertArrayEquals(greedyWithoutCache(net, PROMPT, 9), Generator.generate(net, PROMPT, 9, Sampling.greedy()));
         io.sparkgpt.model.engine.Decoder cache = GptNetwork.decoder(net);
         cache.append(new int[] {3, 14, 15});
         cache.append(new int[] {9});
@@ -116,6 +120,15 @@ class GeneratorTest {
         for (int v = 0; v < 50; v++) {
             assertEquals(full.getDouble(0, 5, v), cached[v], 1e-5, "logit " + v + " of position 5");
         }
+    }
+
+    /** LLaMA's cache keeps keys turned by their positions and serves grouped heads; a slid window starts at 0. */
+    @Test
+    void llamaKeyValueCacheGivesTheCachelessGreedyIdsAndLogitsAlsoWhenTheWindowSlides() {
+        ComputationGraph llama = GptNetwork.build(new GptConfig(50, 8, 16, 4, 2, 0.0, false, false,
+                GptConfig.Position.ROTARY, new GptConfig.Llama(2, 24, 1e-5, 100)), 21);
+        llama.params().muli(5);
+        assertCacheGivesTheCachelessIdsAndLogits(llama);
     }
 
     @Test

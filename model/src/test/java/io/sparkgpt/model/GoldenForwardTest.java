@@ -16,12 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The forward pass equals an independent implementation: logits and loss of the book's GPT in
  * PyTorch (src/test/python/make_golden.py, float64) for fixed random weights, to 1e-4, with the
- * float32 network the project trains.
+ * float32 network the project trains; and LLaMA's, as Hugging Face's LlamaForCausalLM computes it.
  */
 class GoldenForwardTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"untied-learned-qkvbias", "tied-sinusoidal"})
+    @ValueSource(strings = {"untied-learned-qkvbias", "tied-sinusoidal", "llama-gqa-untied", "llama-mha-tied"})
     void logitsAndLossMatchPyTorch(String name) {
         String dir = "/golden/" + name + "/";
         GptConfig c = GptConfig.fromJson(GoldenFiles.text(dir + "config.json"));
@@ -42,6 +42,7 @@ class GoldenForwardTest {
         INDArray got = GptNetwork.logits(net, inputs).castTo(DataType.DOUBLE);
         assertArrayEquals(want.shape(), got.shape());
         double maxDiff = got.sub(want).amaxNumber().doubleValue();
+        System.out.printf("GOLDEN %s: max |logit - pytorch| = %.3g%n", name, maxDiff);
         assertTrue(maxDiff < 1e-4, "max |logit - pytorch| = " + maxDiff);
         assertTrue(want.amaxNumber().doubleValue() > 1.0, "golden logits are not trivially small");
 

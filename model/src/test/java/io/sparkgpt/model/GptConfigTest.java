@@ -54,8 +54,8 @@ class GptConfigTest {
     @Test
     void unknownPresetListsTheValidNames() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GptConfig.preset("gpt3"));
-        assertEquals("unknown preset 'gpt3'; valid presets: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, tiny, mini",
-                e.getMessage());
+        assertEquals("unknown preset 'gpt3'; valid presets: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, tiny, mini, "
+                + "llama-tiny, llama-mini, llama-smollm-135m", e.getMessage());
     }
 
     @Test
@@ -89,9 +89,57 @@ class GptConfigTest {
         String typed = GptConfig.preset("tiny").toJson().replace("\"emb_dim\" : 64", "\"emb_dim\" : \"64\"");
         assertEquals("emb_dim must be an integer, not \"64\"",
                 assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(typed)).getMessage());
-        String pos = GptConfig.preset("tiny").toJson().replace("\"learned\"", "\"rotary\"");
-        assertEquals("position 'rotary' is not one of \"learned\", \"sinusoidal\"",
+        String pos = GptConfig.preset("tiny").toJson().replace("\"learned\"", "\"rope\"");
+        assertEquals("position 'rope' is not one of \"learned\", \"sinusoidal\", \"rotary\"",
                 assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(pos)).getMessage());
+    }
+
+    /** LLaMA's count by hand: per block 2C (norms) + 2C^2 (q, o) + 2C KV (k, v) + 3 C I (gate, up, down). */
+    @ParameterizedTest
+    @CsvSource({
+            "llama-tiny, 64, 2, 2, 176, false, 6525376",
+            "llama-mini, 256, 2, 4, 688, false, 28633856",
+            "llama-smollm-135m, 576, 3, 30, 1536, true, 135151488",
+    })
+    void llamaPresetsCountLikeHuggingFacesLlama(String name, int emb, int kvHeads, int layers, int intermediate,
+                                                boolean tied, long count) {
+        GptConfig c = GptConfig.preset(name);
+        assertEquals(GptConfig.Architecture.LLAMA, c.architecture());
+        assertEquals(GptConfig.Position.ROTARY, c.position());
+        assertEquals(new GptConfig.Llama(kvHeads, intermediate, 1e-5, 10000), c.llama(), name);
+        assertEquals(emb, c.embDim());
+        assertEquals(layers, c.nLayers());
+        assertEquals(tied, c.tieWeights());
+        assertEquals(count, c.parameterCount(), name);
+        assertEquals(count, GptParams.specs(c).stream().mapToLong(GptParams.Spec::length).sum(), name + " specs");
+        // SmolLM-135M's own vocabulary (49,152) gives its published 134.5M.
+        if (name.equals("llama-smollm-135m")) {
+            assertEquals(134_515_008L, new GptConfig(49152, 2048, 576, 9, 30, 0.0, false, true,
+                    GptConfig.Position.ROTARY, c.llama()).parameterCount());
+        }
+    }
+
+    @Test
+    void llamaJsonRoundTripsAndItsKeysAreItsOwn() {
+        GptConfig c = GptConfig.preset("llama-tiny");
+        String json = c.toJson();
+        assertTrue(json.contains("\"architecture\" : \"llama\"") && json.contains("\"n_kv_heads\" : 2"), json);
+        assertEquals(c, GptConfig.fromJson(json));
+        String gpt2 = GptConfig.preset("tiny").toJson().replace("\"qkv_bias\"", "\"n_kv_heads\" : 2, \"qkv_bias\"");
+        assertEquals("n_kv_heads is a key of the llama architecture; set \"architecture\": \"llama\" or remove it",
+                assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(gpt2)).getMessage());
+        String noWidth = json.replace("\"intermediate_size\" : 176,", "");
+        assertEquals("missing key 'intermediate_size' in a llama config",
+                assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(noWidth)).getMessage());
+        String groups = json.replace("\"n_kv_heads\" : 2", "\"n_kv_heads\" : 3");
+        assertEquals("n_kv_heads 3 does not divide n_heads 4",
+                assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(groups)).getMessage());
+        String biased = json.replace("\"qkv_bias\" : false", "\"qkv_bias\" : true");
+        assertEquals("the llama architecture has no biases: qkv_bias must be false",
+                assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(biased)).getMessage());
+        String rotaryGpt2 = GptConfig.preset("tiny").toJson().replace("\"learned\"", "\"rotary\"");
+        assertEquals("position \"rotary\" is the llama architecture's: set \"architecture\": \"llama\"",
+                assertThrows(IllegalArgumentException.class, () -> GptConfig.fromJson(rotaryGpt2)).getMessage());
     }
 
     @Test

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * every single parameter of a very small model (DL4J's GradientCheckUtil, all parameters, no
  * subset). The cases together cover every parameter group: wte (lookup, and lookup + tied head),
  * wpe, the LayerNorms, fused QKV with and without bias, output projection, both MLP layers,
- * final LayerNorm and the untied head.
+ * final LayerNorm and the untied head; LLaMA's RMSNorms, q, k, v, o, gate, up and down.
  */
 class GradientCheckTest {
 
@@ -44,7 +44,18 @@ class GradientCheckTest {
     @ParameterizedTest(name = "tied={0} position={1} qkvBias={2}")
     @CsvSource({"false, LEARNED, true", "true, SINUSOIDAL, false"})
     void analyticGradientMatchesCentralDifferences(boolean tied, GptConfig.Position position, boolean qkvBias) {
-        GptConfig c = new GptConfig(11, 4, 8, 2, 1, 0.0, qkvBias, tied, position);
+        check(new GptConfig(11, 4, 8, 2, 1, 0.0, qkvBias, tied, position));
+    }
+
+    /** LLaMA: RMSNorms, q/k/v/o with rotary q and k, SwiGLU's gate/up/down, with and without grouped heads. */
+    @ParameterizedTest(name = "llama kvHeads={0} tied={1}")
+    @CsvSource({"1, false", "2, true"})
+    void llamaAnalyticGradientMatchesCentralDifferences(int kvHeads, boolean tied) {
+        check(new GptConfig(11, 4, 8, 2, 2, 0.0, false, tied, GptConfig.Position.ROTARY,
+                new GptConfig.Llama(kvHeads, 12, 1e-5, 100)));
+    }
+
+    private static void check(GptConfig c) {
         ComputationGraph net = GptNetwork.build(c, 12345, new NoOp(), 0.0, DataType.DOUBLE);
         // Repeated ids (3, 7) check that the scatter-add accumulates; T=4 uses every position.
         INDArray tokens = Nd4j.createFromArray(new double[][] {{3, 7, 3, 1}, {7, 7, 0, 10}, {2, 3, 9, 5}});

@@ -19,7 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Weights in and out as safetensors with Hugging Face GPT-2 tensor names: the way to start from
+ * Weights in and out as safetensors with Hugging Face's tensor names (GPT-2's, or LlamaForCausalLM's
+ * in PyTorch's [out, in] layout): the way to start from
  * OpenAI's GPT-2 weights, or to take a model trained here to PyTorch. The model config travels in
  * the file's metadata ("sparkgpt_config"); files without it (OpenAI's) need a preset for n_heads
  * and drop_rate, everything else is read off the tensors' shapes.
@@ -35,15 +36,22 @@ public final class WeightsExchange {
         Map<String, INDArray> table = net.getLayer(GptNetwork.LAYER).paramTable();
         List<Safetensors.Tensor> tensors = new ArrayList<>();
         for (GptParams.Spec spec : GptParams.specs(c)) {
-            tensors.add(new Safetensors.Tensor(spec.hfName(), spec.shape(), rowMajor(table.get(spec.name()))));
+            INDArray a = table.get(spec.name());
+            float[] values = rowMajor(spec.hfTransposed() ? a.transpose() : a);
+            tensors.add(new Safetensors.Tensor(spec.hfName(), hfShape(spec), values));
         }
-        if (!c.qkvBias()) {                                                        // GPT-2 loaders expect every one
+        if (!c.qkvBias() && c.architecture() == GptConfig.Architecture.GPT2) { // GPT-2 loaders expect every one
             for (int i = 0; i < c.nLayers(); i++) {
                 tensors.add(new Safetensors.Tensor(GptParams.hfQkvBias(i), new long[] {3L * c.embDim()},
                         new float[3 * c.embDim()]));
             }
         }
         Safetensors.write(out, tensors, Map.of("format", "pt", CONFIG_KEY, c.toJson()));
+    }
+
+    /** The tensor's shape in Hugging Face's file ([out, in] for a transposed projection). */
+    private static long[] hfShape(GptParams.Spec spec) {
+        return spec.hfTransposed() ? new long[] {spec.shape()[1], spec.shape()[0]} : spec.shape();
     }
 
     /** The values in row-major (C) order, whatever the order of DL4J's parameter view. */
@@ -60,11 +68,13 @@ public final class WeightsExchange {
         for (GptParams.Spec spec : GptParams.specs(config)) {
             String name = spec.hfName();
             Safetensors.Entry entry = entry(file, name, source);
-            if (!Arrays.equals(entry.shape(), spec.shape())) {
+            long[] shape = hfShape(spec);
+            if (!Arrays.equals(entry.shape(), shape)) {
                 throw new UserInputException(source + ": tensor " + name + " has shape " + Arrays.toString(entry.shape())
-                        + ", the model needs " + Arrays.toString(spec.shape()));
+                        + ", the model needs " + Arrays.toString(shape));
             }
-            table.get(spec.name()).assign(Nd4j.create(file.floats(entry.name()), spec.shape(), 'c'));
+            INDArray values = Nd4j.create(file.floats(entry.name()), shape, 'c');
+            table.get(spec.name()).assign(spec.hfTransposed() ? values.transpose() : values);
         }
         return net;
     }

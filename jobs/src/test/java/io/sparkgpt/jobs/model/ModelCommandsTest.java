@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -92,7 +94,8 @@ class ModelCommandsTest {
 
     @Test
     void exportThenImportGivesBackExactlyTheSameWeights() throws Exception {
-        GptConfig[] configs = {GptConfig.preset("tiny"), GptConfig.preset("tiny").withTieWeights(true).withQkvBias(true)};
+        GptConfig[] configs = {GptConfig.preset("tiny"), GptConfig.preset("tiny").withTieWeights(true).withQkvBias(true),
+                GptConfig.preset("llama-tiny"), GptConfig.preset("llama-tiny").withTieWeights(true)};
         for (int i = 0; i < configs.length; i++) {
             Path ckpt = checkpoint(configs[i], "run" + i);
             Path file = tmp.resolve("model" + i + ".safetensors");
@@ -110,9 +113,11 @@ class ModelCommandsTest {
         }
     }
 
-    @Test
-    void evalScoresEveryPredictionAndTheExportedFileGivesTheSameLossInPyTorch() throws Exception {
-        Path untrained = checkpoint(GptConfig.preset("tiny"), "untrained");
+    /** GPT-2's file against the book's GPT in PyTorch, LLaMA's against LlamaForCausalLM's math on Hugging Face's names. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny", "llama-tiny"})
+    void evalScoresEveryPredictionAndTheExportedFileGivesTheSameLossInPyTorch(String preset) throws Exception {
+        Path untrained = checkpoint(GptConfig.preset(preset), "untrained");
         JsonNode uniform = runJson("eval", "--checkpoint", untrained.toString(), "--text", VERDICT.toString(), "--json");
         assertEquals(5145, uniform.get("tokens").asLong());
         assertEquals(5144, uniform.get("predictions").asLong(), "every token but the first is predicted");
@@ -120,7 +125,7 @@ class ModelCommandsTest {
 
         // Weights 6x GPT-2's init make logits large, so the loss depends on every part of the
         // forward pass and a PyTorch mismatch anywhere would show.
-        Path ckpt = checkpoint(GptConfig.preset("tiny"), "run", 6);
+        Path ckpt = checkpoint(GptConfig.preset(preset), "run", 6);
         Path ids = tmp.resolve("ids.txt");
         JsonNode eval = runJson("eval", "--checkpoint", ckpt.toString(), "--text", VERDICT.toString(),
                 "--tokens-out", ids.toString(), "--json");

@@ -28,16 +28,18 @@ final class Activations {
     final Buf[] ln2;
     final Buf[] ln2Mean;
     final Buf[] ln2Rstd;
-    /** The MLP's pre-activation [rows, 4C]. */
+    /** The MLP's pre-activation: [rows, 4C] (GPT-2), gate | up [rows, 2I] (LLaMA). */
     final Buf[] fcPre;
     final Buf lnf;
     final Buf lnfMean;
     final Buf lnfRstd;
 
-    /** [rows, 4C] GELU output (forward, and recomputed in backward); [rows, 4C] its gradient. */
-    final Buf gelu;
+    /** The MLP's activation, GELU or SwiGLU [rows, hidden] (forward, and recomputed in backward). */
+    final Buf activation;
+    /** The gradient of fcPre ([rows, 4C] or [rows, 2I]) and, for LLaMA, of the activation [rows, I]. */
     final Buf dFc;
-    /** Backward scratch [rows, C] (dResidual is the gradient of the residual stream) and [rows, 3C]. */
+    final Buf dActivation;
+    /** Backward scratch [rows, C] (dResidual is the gradient of the residual stream) and [rows, C + 2KV]. */
     final Buf dResidual;
     final Buf dBranch;
     final Buf dNorm;
@@ -53,31 +55,36 @@ final class Activations {
         this.rows = batch * time;
         int l = c.nLayers();
         long rc = (long) rows * c.embDim();
+        boolean gpt2 = c.architecture() == GptConfig.Architecture.GPT2;
+        long qkvLength = (long) rows * c.qkvWidth();
+        long pre = (long) rows * (gpt2 ? c.hiddenDim() : 2 * c.hiddenDim());
+        long hidden = (long) rows * c.hiddenDim();
         this.tokens = new int[rows];
         this.targets = new int[rows];
         this.residual = many(alloc, l + 1, rc);
         this.residualMid = many(alloc, l, rc);
         this.ln1 = many(alloc, l, rc);
-        this.ln1Mean = many(alloc, l, rows);
+        this.ln1Mean = gpt2 ? many(alloc, l, rows) : null;   // RMSNorm keeps rstd only
         this.ln1Rstd = many(alloc, l, rows);
-        this.qkv = many(alloc, l, 3 * rc);
+        this.qkv = many(alloc, l, qkvLength);
         this.probs = many(alloc, l, Attention.probsLength(batch, time, c.nHeads()));
         this.attnOut = many(alloc, l, rc);
         this.ln2 = many(alloc, l, rc);
-        this.ln2Mean = many(alloc, l, rows);
+        this.ln2Mean = gpt2 ? many(alloc, l, rows) : null;
         this.ln2Rstd = many(alloc, l, rows);
-        this.fcPre = many(alloc, l, 4 * rc);
+        this.fcPre = many(alloc, l, pre);
         this.lnf = alloc.buf(rc);
-        this.lnfMean = alloc.buf(rows);
+        this.lnfMean = gpt2 ? alloc.buf(rows) : null;
         this.lnfRstd = alloc.buf(rows);
-        this.gelu = alloc.buf(4 * rc);
-        this.dFc = alloc.buf(4 * rc);
+        this.activation = alloc.buf(hidden);
+        this.dFc = alloc.buf(pre);
+        this.dActivation = gpt2 ? null : alloc.buf(hidden);
         this.dResidual = alloc.buf(rc);
         this.dBranch = alloc.buf(rc);
         this.dNorm = alloc.buf(rc);
         this.dAttnOut = alloc.buf(rc);
-        this.dQkv = alloc.buf(3 * rc);
-        this.attention = new Attention(alloc, batch, time, c.embDim(), c.nHeads());
+        this.dQkv = alloc.buf(qkvLength);
+        this.attention = new Attention(alloc, batch, time, c.embDim(), c.nHeads(), c.kvHeads());
         this.head = new CrossEntropyHead(alloc, rows, c.vocabSize(), c.embDim());
     }
 

@@ -31,8 +31,8 @@ final class Blocks {
         Kernels.layerNorm(a.ln2[l], a.residualMid[l], n, e, p.block(l, "ln2G"), 0, p.block(l, "ln2B"), 0,
                 a.ln2Mean[l], a.ln2Rstd[l]);
         linear(a.fcPre[l], a.ln2[l], n, e, 4 * e, p.block(l, "fcW"), p.block(l, "fcB"));
-        Kernels.gelu(a.gelu, a.fcPre[l], n * 4 * e);
-        residualBranch(a.residual[l + 1], a.residualMid[l], a.gelu, n, 4 * e, e, p.block(l, "fc2W"),
+        Kernels.gelu(a.activation, a.fcPre[l], n * 4 * e);
+        residualBranch(a.residual[l + 1], a.residualMid[l], a.activation, n, 4 * e, e, p.block(l, "fc2W"),
                 p.block(l, "fc2B"), drop, engine.siteKey(3 + 3 * l), engine.firstElement(e));
     }
 
@@ -45,8 +45,8 @@ final class Blocks {
         Dropout drop = engine.dropout();
 
         maskedCopy(a.dBranch, a.dResidual, n * e, drop, engine.siteKey(3 + 3 * l), engine.firstElement(e));
-        Kernels.gelu(a.gelu, a.fcPre[l], n * 4 * e);                         // recomputed, not kept
-        linearBackward(a.dFc, g.block(l, "fc2W"), g.block(l, "fc2B"), a.dBranch, a.gelu, p.block(l, "fc2W"),
+        Kernels.gelu(a.activation, a.fcPre[l], n * 4 * e);                         // recomputed, not kept
+        linearBackward(a.dFc, g.block(l, "fc2W"), g.block(l, "fc2B"), a.dBranch, a.activation, p.block(l, "fc2W"),
                 n, 4 * e, e);
         Kernels.geluBackward(a.dFc, a.fcPre[l], a.dFc, n * 4 * e);
         linearBackward(a.dNorm, g.block(l, "fcW"), g.block(l, "fcB"), a.dFc, a.ln2[l], p.block(l, "fcW"),
@@ -74,7 +74,7 @@ final class Blocks {
     }
 
     /** out = x + drop(in W + b), the branch's output added to the residual stream. */
-    private static void residualBranch(Buf out, Buf x, Buf in, int n, int inDim, int e, Buf w, Buf b,
+    static void residualBranch(Buf out, Buf x, Buf in, int n, int inDim, int e, Buf w, Buf b,
                                        Dropout drop, long siteKey, long first) {
         linear(out, in, n, inDim, e, w, b);
         if (drop.active()) {
@@ -84,7 +84,7 @@ final class Blocks {
     }
 
     /** dIn = dOut W^T (written); dW += in^T dOut; db += column sums of dOut. */
-    private static void linearBackward(Buf dIn, Buf dW, Buf dB, Buf dOut, Buf in, Buf w, int n, int inDim, int width) {
+    static void linearBackward(Buf dIn, Buf dW, Buf dB, Buf dOut, Buf in, Buf w, int n, int inDim, int width) {
         Blas.gemm(true, false, inDim, width, n, 1, Mat.of(in, 0, inDim), Mat.of(dOut, 0, width), 1, Mat.of(dW, 0, width));
         if (dB != null) {
             Kernels.biasBackward(dB, 0, dOut, n, width);
@@ -93,7 +93,7 @@ final class Blocks {
     }
 
     /** dst = src * the site's dropout mask (a plain copy without dropout). */
-    private static void maskedCopy(Buf dst, Buf src, int n, Dropout drop, long siteKey, long first) {
+    static void maskedCopy(Buf dst, Buf src, int n, Dropout drop, long siteKey, long first) {
         dst.copyFrom(src, 0, 0, n);
         if (drop.active()) {
             drop.apply(dst, 0, n, siteKey, first);

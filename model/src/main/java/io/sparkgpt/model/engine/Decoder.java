@@ -10,8 +10,9 @@ import io.sparkgpt.model.engine.Blas.Mat;
  * rows, instead of rerunning the whole context. The same math as {@link GptEngine}'s forward
  * pass without dropout, for positions start..start+n-1 at a time (a prompt in one go).
  *
- * <p>Positions are absolute (learned or sinusoidal), so once the sequence outgrows context_length
- * the window slides and the cache must be rebuilt from the cropped window ({@link #reset}).
+ * <p>Positions are absolute (learned, sinusoidal, or rotary: the cached keys are turned by their
+ * positions), so once the sequence outgrows context_length the window slides and the cache must
+ * be rebuilt from the cropped window ({@link #reset}). LLaMA's blocks keep q|k|v [C + 2KV] a row.
  */
 public final class Decoder {
 
@@ -20,8 +21,14 @@ public final class Decoder {
     private final Buf positions;
     private final int ctx;
     private final int e;
-    /** Per block: q|k|v of every cached position [context, 3C]. */
+    /** Per block: q|k|v of every cached position [context, C + 2KV]. */
     private final Buf[] qkv;
+    private final int ld;
+    private final boolean llama;
+    private final Rotary rotary;
+    /** LLaMA's MLP: gate, up [context, I]; the activation goes to fc. */
+    private final Buf gate;
+    private final Buf up;
     private final Buf x;
     private final Buf norm;
     private final Buf attnOut;
@@ -38,18 +45,27 @@ public final class Decoder {
     public Decoder(GptConfig c, Tensors params, Buf sinusoid, Buf.Factory alloc) {
         this.c = c;
         this.p = params;
-        this.positions = c.position() == GptConfig.Position.LEARNED ? params.get(GptParams.POSITION_EMBEDDING) : sinusoid;
+        this.positions = switch (c.position()) {
+            case LEARNED -> params.get(GptParams.POSITION_EMBEDDING);
+            case SINUSOIDAL -> sinusoid;
+            case ROTARY -> null;
+        };
         this.ctx = c.contextLength();
         this.e = c.embDim();
+        this.ld = c.qkvWidth();
+        this.llama = c.architecture() == GptConfig.Architecture.LLAMA;
+        this.rotary = llama ? new Rotary(ctx, c.headDim(), c.llama().ropeTheta()) : null;
         this.qkv = new Buf[c.nLayers()];
         for (int l = 0; l < qkv.length; l++) {
-            qkv[l] = alloc.buf((long) ctx * 3 * e);
+            qkv[l] = alloc.buf((long) ctx * ld);
         }
         this.x = alloc.buf((long) ctx * e);
         this.norm = alloc.buf((long) ctx * e);
         this.attnOut = alloc.buf((long) ctx * e);
         this.mid = alloc.buf((long) ctx * e);
-        this.fc = alloc.buf((long) ctx * 4 * e);
+        this.fc = alloc.buf((long) ctx * c.hiddenDim());
+        this.gate = llama ? alloc.buf((long) ctx * c.hiddenDim()) : null;
+        this.up = llama ? alloc.buf((long) ctx * c.hiddenDim()) : null;
         this.scores = alloc.buf((long) ctx * ctx);
         this.scoreRow = new float[ctx];
         this.stats = alloc.buf(ctx);
@@ -78,8 +94,13 @@ public final class Decoder {
             block(l, n);
         }
         int last = (n - 1) * e;
-        Kernels.layerNorm(norm, rowsFrom(x, last), 1, e, p.get(GptParams.FINAL_NORM_SCALE), 0,
-                p.get(GptParams.FINAL_NORM_SHIFT), 0, stats, statsRstd);
+        if (llama) {
+            LlamaKernels.rmsNorm(norm, rowsFrom(x, last), 1, e, p.get(GptParams.FINAL_NORM_SCALE),
+                    c.llama().rmsNormEps(), statsRstd);
+        } else {
+            Kernels.layerNorm(norm, rowsFrom(x, last), 1, e, p.get(GptParams.FINAL_NORM_SCALE), 0,
+                    p.get(GptParams.FINAL_NORM_SHIFT), 0, stats, statsRstd);
+        }
         Buf head = p.get(c.tieWeights() ? GptParams.TOKEN_EMBEDDING : GptParams.HEAD);
         CrossEntropyHead.logits(logits, norm, 1, c.vocabSize(), e, Mat.of(head, 0, e));
         length += n;
@@ -98,7 +119,7 @@ public final class Decoder {
                         + c.vocabSize() + ")");
             }
             x.copyFrom(wte, ids[i] * e, i * e, e);
-            for (int j = 0; j < e; j++) {
+            for (int j = 0; positions != null && j < e; j++) {
                 x.add(i * e + j, positions.get((length + i) * e + j));
             }
         }
@@ -106,6 +127,10 @@ public final class Decoder {
 
     /** Block l on the n new rows of x, in place; their q|k|v join the cache. */
     private void block(int l, int n) {
+        if (llama) {
+            llamaBlock(l, n);
+            return;
+        }
         Kernels.layerNorm(norm, x, n, e, p.block(l, "ln1G"), 0, p.block(l, "ln1B"), 0, stats, statsRstd);
         Buf rows = rowsFrom(qkv[l], length * 3 * e);
         Blas.gemm(false, false, n, 3 * e, e, 1, Mat.of(norm, 0, e), Mat.of(p.block(l, "attnW"), 0, 3 * e), 0,
@@ -123,18 +148,38 @@ public final class Decoder {
         Kernels.accumulate(x, mid, n * e);
     }
 
+    /** LLaMA's layer on the n new rows of x: RMSNorm, rotary q|k|v into the cache, attention, SwiGLU. */
+    private void llamaBlock(int l, int n) {
+        double eps = c.llama().rmsNormEps();
+        int hidden = c.hiddenDim();
+        LlamaKernels.rmsNorm(norm, x, n, e, p.block(l, "attnNorm"), eps, statsRstd);
+        LlamaBlocks.projectQkv(c, qkv[l], length * ld, norm, n, p.block(l, "qW"), p.block(l, "kW"), p.block(l, "vW"));
+        rotary.apply(rowsFrom(qkv[l], length * ld), n, ctx, length, ld, e, c.nHeads(), c.kvHeads(), false);
+        attend(l, n);
+        Blocks.linear(mid, attnOut, n, e, e, p.block(l, "oW"), null);
+        Kernels.accumulate(mid, x, n * e);
+        LlamaKernels.rmsNorm(norm, mid, n, e, p.block(l, "mlpNorm"), eps, statsRstd);
+        Blocks.linear(gate, norm, n, e, hidden, p.block(l, "gateW"), null);
+        Blocks.linear(up, norm, n, e, hidden, p.block(l, "upW"), null);
+        LlamaKernels.swiglu(fc, gate, up, n * hidden);
+        Blocks.linear(x, fc, n, hidden, e, p.block(l, "downW"), null);
+        Kernels.accumulate(x, mid, n * e);
+    }
+
     /** attnOut [n, C]: new row i (position length + i) attends to cached positions 0..length + i. */
     private void attend(int l, int n) {
         int hs = e / c.nHeads();
         int keys = length + n;
-        int ld = 3 * e;
+        int group = c.nHeads() / c.kvHeads();
+        int kv = c.kvHeads() * hs;
         for (int h = 0; h < c.nHeads(); h++) {
+            int k = e + (h / group) * hs;
             Blas.gemm(false, true, n, keys, hs, 1.0 / Math.sqrt(hs), Mat.of(qkv[l], length * ld + h * hs, ld),
-                    Mat.of(qkv[l], e + h * hs, ld), 0, Mat.of(scores, 0, keys));
+                    Mat.of(qkv[l], k, ld), 0, Mat.of(scores, 0, keys));
             for (int i = 0; i < n; i++) {
                 Kernels.softmaxPrefix(scores, i * keys, length + i + 1, keys, scoreRow);
             }
-            Blas.gemm(false, false, n, hs, keys, 1, Mat.of(scores, 0, keys), Mat.of(qkv[l], 2 * e + h * hs, ld), 0,
+            Blas.gemm(false, false, n, hs, keys, 1, Mat.of(scores, 0, keys), Mat.of(qkv[l], k + kv, ld), 0,
                     Mat.of(attnOut, h * hs, e));
         }
     }

@@ -10,6 +10,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * them: token + position embedding and dropout; n_layers pre-LayerNorm blocks
  * x + drop(attn(LN1(x))), x + drop(fc2(GELU(fc(LN2(x))))); the final LayerNorm; the head and the
  * cross-entropy fused in chunks. Every matrix product is one rank-2 GEMM on [B*T, width] rows.
+ * The llama architecture takes the same path with its own blocks ({@link LlamaBlocks}), no
+ * position table (rotary embeddings turn q and k in each block) and a final RMSNorm.
  *
  * <p>Dropout sites: 0 the embedding; for block l, 1 + 3l the attention probabilities, 2 + 3l
  * the attention output, 3 + 3l the MLP output. Buffers are allocated once per (batch, T).
@@ -22,6 +24,8 @@ public final class GptEngine {
     private final Dropout noDropout = new Dropout(0);
     /** The sinusoidal position table [context, C], or null for learned positions (wpe). */
     private final Buf sinusoid;
+    /** LLaMA's rotary embeddings, or null for GPT-2. */
+    private final Rotary rotary;
     private Activations acts;
     private long stepSeed;
     /** The pass's first sequence in its step's global batch: dropout masks are indexed from there. */
@@ -33,6 +37,11 @@ public final class GptEngine {
         this.alloc = Buf.allocator(dtype);
         this.dropout = new Dropout(c.dropRate());
         this.sinusoid = sinusoidTable;
+        this.rotary = llama() ? new Rotary(c.contextLength(), c.headDim(), c.llama().ropeTheta()) : null;
+    }
+
+    private boolean llama() {
+        return c.architecture() == GptConfig.Architecture.LLAMA;
     }
 
     /**
@@ -53,11 +62,20 @@ public final class GptEngine {
         double loss = a.head.lossAndBackward(a.lnf, a.rows, Mat.of(head, 0, c.embDim()), a.targets, gradScale,
                 a.dNorm, Mat.of(grads.get(headName()), 0, c.embDim()));
         a.dResidual.zero(0, a.dResidual.length());
-        Kernels.layerNormBackward(a.dResidual, grads.get(GptParams.FINAL_NORM_SCALE), 0,
-                grads.get(GptParams.FINAL_NORM_SHIFT), 0, a.dNorm, a.residual[c.nLayers()],
-                params.get(GptParams.FINAL_NORM_SCALE), 0, a.lnfMean, a.lnfRstd, a.rows, c.embDim());
+        if (llama()) {
+            LlamaKernels.rmsNormBackward(a.dResidual, grads.get(GptParams.FINAL_NORM_SCALE), a.dNorm,
+                    a.residual[c.nLayers()], params.get(GptParams.FINAL_NORM_SCALE), a.lnfRstd, a.rows, c.embDim());
+        } else {
+            Kernels.layerNormBackward(a.dResidual, grads.get(GptParams.FINAL_NORM_SCALE), 0,
+                    grads.get(GptParams.FINAL_NORM_SHIFT), 0, a.dNorm, a.residual[c.nLayers()],
+                    params.get(GptParams.FINAL_NORM_SCALE), 0, a.lnfMean, a.lnfRstd, a.rows, c.embDim());
+        }
         for (int l = c.nLayers() - 1; l >= 0; l--) {
-            Blocks.backward(this, l, params, grads);
+            if (llama()) {
+                LlamaBlocks.backward(this, l, params, grads);
+            } else {
+                Blocks.backward(this, l, params, grads);
+            }
         }
         embeddingBackward(grads);
         return loss;
@@ -119,14 +137,23 @@ public final class GptEngine {
     private void forward(Tensors params) {
         embeddingForward(params);
         for (int l = 0; l < c.nLayers(); l++) {
-            Blocks.forward(this, l, params);
+            if (llama()) {
+                LlamaBlocks.forward(this, l, params);
+            } else {
+                Blocks.forward(this, l, params);
+            }
+        }
+        if (llama()) {
+            LlamaKernels.rmsNorm(acts.lnf, acts.residual[c.nLayers()], acts.rows, c.embDim(),
+                    params.get(GptParams.FINAL_NORM_SCALE), c.llama().rmsNormEps(), acts.lnfRstd);
+            return;
         }
         Kernels.layerNorm(acts.lnf, acts.residual[c.nLayers()], acts.rows, c.embDim(),
                 params.get(GptParams.FINAL_NORM_SCALE), 0, params.get(GptParams.FINAL_NORM_SHIFT), 0,
                 acts.lnfMean, acts.lnfRstd);
     }
 
-    /** residual[0] = drop(wte[token] + position[t]). */
+    /** residual[0] = drop(wte[token] + position[t]) (no position term with rotary embeddings). */
     private void embeddingForward(Tensors params) {
         int e = c.embDim();
         Buf wte = params.get(GptParams.TOKEN_EMBEDDING);
@@ -135,7 +162,7 @@ public final class GptEngine {
         for (int r = 0; r < acts.rows; r++) {
             int t = r % acts.time;
             x.copyFrom(wte, acts.tokens[r] * e, r * e, e);
-            for (int i = 0; i < e; i++) {
+            for (int i = 0; pos != null && i < e; i++) {
                 x.add(r * e + i, pos.get(t * e + i));
             }
         }
@@ -162,8 +189,13 @@ public final class GptEngine {
         }
     }
 
+    /** The position table added to the embeddings: learned, sinusoidal, or none (rotary). */
     private Buf positions(Tensors params) {
-        return c.position() == GptConfig.Position.LEARNED ? params.get(GptParams.POSITION_EMBEDDING) : sinusoid;
+        return switch (c.position()) {
+            case LEARNED -> params.get(GptParams.POSITION_EMBEDDING);
+            case SINUSOIDAL -> sinusoid;
+            case ROTARY -> null;
+        };
     }
 
     private String headName() {
@@ -172,6 +204,10 @@ public final class GptEngine {
 
     GptConfig config() {
         return c;
+    }
+
+    Rotary rotary() {
+        return rotary;
     }
 
     Activations acts() {
