@@ -7,6 +7,8 @@ import io.sparkgpt.jobs.model.GenerateCommand;
 import io.sparkgpt.jobs.model.ImportCommand;
 import io.sparkgpt.jobs.model.InfoCommand;
 import io.sparkgpt.jobs.tokenize.TokenizeCommand;
+import io.sparkgpt.jobs.model.ClassifyCommand;
+import io.sparkgpt.jobs.train.TrainClassifierCommand;
 import io.sparkgpt.jobs.train.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,7 +25,8 @@ import java.util.function.Consumer;
  */
 @Command(name = "sparkgpt", mixinStandardHelpOptions = true, version = "sparkgpt 0.1.0",
         description = "GPT-2 data pipelines and training on Apache Spark.",
-        subcommands = {TokenizeCommand.class, TrainCommand.class, GenerateCommand.class, InfoCommand.class, EvalCommand.class, ExportCommand.class,
+        subcommands = {TokenizeCommand.class, TrainCommand.class, TrainClassifierCommand.class, ClassifyCommand.class,
+                GenerateCommand.class, InfoCommand.class, EvalCommand.class, ExportCommand.class,
                 ImportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SparkGpt implements Runnable {
     /** Exit status for bad input (unknown option, missing path, value out of range). */

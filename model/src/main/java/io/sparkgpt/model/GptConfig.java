@@ -14,7 +14,9 @@ import java.util.Locale;
  * leaves fixed: whether the output head shares the token embedding ({@code tie_weights}) and
  * how positions are encoded ({@code position}). With {@code llama} set (JSON
  * {@code "architecture": "llama"}), the decoder is LLaMA's instead: RMSNorm, rotary positions,
- * a SwiGLU feed-forward, grouped-query attention and no biases.
+ * a SwiGLU feed-forward, grouped-query attention and no biases. With {@code num_classes} set, the
+ * network is a sequence classifier (the book's chapter 6): its head is a {@code num_classes} x
+ * {@code emb_dim} matrix ({@code score}, Hugging Face's name) read at each sequence's last real token.
  *
  * <p>Immutable and validated on construction, so a config that exists is one the network can
  * be built from.
@@ -29,7 +31,8 @@ public record GptConfig(
         boolean qkvBias,
         boolean tieWeights,
         Position position,
-        Llama llama) {
+        Llama llama,
+        int numClasses) {
 
     /** The names of the presets shipped in {@code conf/presets} and in the jar. */
     public static final List<String> PRESETS = List.of("gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl", "tiny",
@@ -122,6 +125,13 @@ public record GptConfig(
                     + "not \"" + position.jsonName() + "\"" : "position \"rotary\" is the llama architecture's: set "
                     + "\"architecture\": \"llama\"");
         }
+        if (numClasses < 0 || numClasses == 1) {
+            throw new IllegalArgumentException("num_classes " + numClasses + " must be at least 2 (0: a language model)");
+        }
+        if (numClasses > 0 && tieWeights) {
+            throw new IllegalArgumentException("a classifier's head (num_classes " + numClasses + ") is not the token "
+                    + "embedding: tie_weights must be false");
+        }
         if (llama != null) {
             if (qkvBias) {
                 throw new IllegalArgumentException("the llama architecture has no biases: qkv_bias must be false");
@@ -141,6 +151,12 @@ public record GptConfig(
     public GptConfig(int vocabSize, int contextLength, int embDim, int nHeads, int nLayers, double dropRate,
                      boolean qkvBias, boolean tieWeights, Position position) {
         this(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias, tieWeights, position, null);
+    }
+
+    /** A language model (no classification head). */
+    public GptConfig(int vocabSize, int contextLength, int embDim, int nHeads, int nLayers, double dropRate,
+                     boolean qkvBias, boolean tieWeights, Position position, Llama llama) {
+        this(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias, tieWeights, position, llama, 0);
     }
 
     /** The book's seven values with the defaults for the rest (untied head, learned positions). */
@@ -179,36 +195,52 @@ public record GptConfig(
         return llama == null ? 4 * embDim : llama.intermediateSize();
     }
 
+    /** Whether this is a sequence classifier (num_classes set) rather than a language model. */
+    public boolean isClassifier() {
+        return numClasses > 0;
+    }
+
+    /** Rows of the output head: num_classes for a classifier, vocab_size for a language model. */
+    public int headRows() {
+        return isClassifier() ? numClasses : vocabSize;
+    }
+
+    /** This decoder with a num_classes head of its own in place of the language-model head. */
+    public GptConfig asClassifier(int classes) {
+        return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias, false, position,
+                llama, classes);
+    }
+
     public GptConfig withTieWeights(boolean tie) {
         return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate,
-                qkvBias, tie, position, llama);
+                qkvBias, tie, position, llama, numClasses);
     }
 
     public GptConfig withPosition(Position p) {
         return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate,
-                qkvBias, tieWeights, p, llama);
+                qkvBias, tieWeights, p, llama, numClasses);
     }
 
     public GptConfig withDropRate(double rate) {
         return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, rate,
-                qkvBias, tieWeights, position, llama);
+                qkvBias, tieWeights, position, llama, numClasses);
     }
 
     public GptConfig withContextLength(int length) {
         return new GptConfig(vocabSize, length, embDim, nHeads, nLayers, dropRate,
-                qkvBias, tieWeights, position, llama);
+                qkvBias, tieWeights, position, llama, numClasses);
     }
 
     public GptConfig withQkvBias(boolean bias) {
         return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate,
-                bias, tieWeights, position, llama);
+                bias, tieWeights, position, llama, numClasses);
     }
 
     /**
      * Trainable parameters by the book's count (listing 4.7): embeddings, per block the Q/K/V
      * projections (+bias if qkv_bias), the output projection with bias, the two feed-forward
      * layers with biases and two LayerNorms (scale+shift), then the final LayerNorm and the
-     * bias-free head, which a tied model does not count twice.
+     * bias-free head, which a tied model does not count twice (a classifier's: num_classes x emb_dim).
      */
     public long parameterCount() {
         if (llama != null) {
@@ -222,7 +254,7 @@ public record GptConfig(
         long norms = 2 * (2 * e);
         long perBlock = attention + feedForward + norms;
         long finalNorm = 2 * e;
-        long head = tieWeights ? 0 : (long) vocabSize * e;
+        long head = tieWeights ? 0 : (long) headRows() * e;
         return tokenEmbedding + positionEmbedding + nLayers * perBlock + finalNorm + head;
     }
 
@@ -237,7 +269,7 @@ public record GptConfig(
         long i = llama.intermediateSize();
         long perBlock = 2 * e + 2 * e * e + 2 * e * kv + 3 * e * i;
         long tokenEmbedding = (long) vocabSize * e;
-        return tokenEmbedding + nLayers * perBlock + e + (tieWeights ? 0 : tokenEmbedding);
+        return tokenEmbedding + nLayers * perBlock + e + (tieWeights ? 0 : (long) headRows() * e);
     }
 
     /** Size of the parameters in fp32 as the book prints it: params * 4 / 1024 / 1024 (MB). */

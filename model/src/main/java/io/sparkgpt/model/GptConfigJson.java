@@ -20,10 +20,11 @@ final class GptConfigJson {
             "vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "drop_rate", "qkv_bias");
     /**
      * Optional keys and their defaults: tie_weights false, position "learned" ("rotary" for llama),
-     * architecture "gpt2"; LLaMA's n_kv_heads (n_heads), rms_norm_eps (1e-5) and rope_theta (10000).
+     * architecture "gpt2"; LLaMA's n_kv_heads (n_heads), rms_norm_eps (1e-5) and rope_theta (10000);
+     * num_classes (absent: a language model), written only for a classifier.
      */
     static final List<String> OPTIONAL = List.of("tie_weights", "position", "architecture", "n_kv_heads",
-            "intermediate_size", "rms_norm_eps", "rope_theta");
+            "intermediate_size", "rms_norm_eps", "rope_theta", "num_classes");
     /** The keys only the llama architecture has; intermediate_size is required there. */
     static final List<String> LLAMA = List.of("n_kv_heads", "intermediate_size", "rms_norm_eps", "rope_theta");
 
@@ -50,6 +51,9 @@ final class GptConfigJson {
             o.put("intermediate_size", c.llama().intermediateSize());
             o.put("rms_norm_eps", c.llama().rmsNormEps());
             o.put("rope_theta", c.llama().ropeTheta());
+        }
+        if (c.isClassifier()) {
+            o.put("num_classes", c.numClasses());
         }
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
@@ -86,7 +90,8 @@ final class GptConfigJson {
                 integer(root, "vocab_size"), integer(root, "context_length"), integer(root, "emb_dim"),
                 integer(root, "n_heads"), integer(root, "n_layers"), number(root, "drop_rate"),
                 bool(root, "qkv_bias", false), bool(root, "tie_weights", false),
-                root.has("position") ? GptConfig.Position.fromJson(text(root, "position")) : dflt, llama);
+                root.has("position") ? GptConfig.Position.fromJson(text(root, "position")) : dflt, llama,
+                root.has("num_classes") ? integer(root, "num_classes") : 0);
     }
 
     /** The LLaMA part, or null for a GPT-2 config (which may not have LLaMA's keys). */

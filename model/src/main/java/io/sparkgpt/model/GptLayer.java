@@ -46,12 +46,21 @@ public class GptLayer extends BaseLayer {
     private int intermediateSize;
     private double rmsNormEps;
     private double ropeTheta;
+    private int numClasses;
+    /** {@link Trainable#id()}: the parameters fine-tuning trains (the rest are frozen). */
+    private String trainable = Trainable.ALL.id();
 
     /** For JSON deserialisation only. */
     public GptLayer() {
     }
 
     public GptLayer(GptConfig c) {
+        this(c, Trainable.ALL);
+    }
+
+    public GptLayer(GptConfig c, Trainable trained) {
+        this.trainable = trained.id();
+        this.numClasses = c.numClasses();
         this.vocabSize = c.vocabSize();
         this.contextLength = c.contextLength();
         this.embDim = c.embDim();
@@ -82,7 +91,18 @@ public class GptLayer extends BaseLayer {
         GptConfig.Position p = GptConfig.Position.fromJson(position);
         return new GptConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, qkvBias, tieWeights, p,
                 p == GptConfig.Position.ROTARY ? new GptConfig.Llama(nKvHeads, intermediateSize, rmsNormEps, ropeTheta)
-                        : null);
+                        : null, numClasses);
+    }
+
+    public Trainable trainableParams() {
+        return Trainable.of(trainable);
+    }
+
+    /** A frozen parameter has no weight decay (and a zero gradient, see GptLayerImpl): it never moves. */
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return trainableParams().trains(paramName, gptConfig()) ? super.getRegularizationByParam(paramName)
+                : List.of();
     }
 
     @Override
@@ -106,7 +126,7 @@ public class GptLayer extends BaseLayer {
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         long time = inputType instanceof InputType.InputTypeFeedForward ff ? ff.getSize() : -1;
-        return InputType.recurrent(vocabSize, time);
+        return InputType.recurrent(gptConfig().headRows(), time);
     }
 
     @Override
@@ -152,7 +172,8 @@ public class GptLayer extends BaseLayer {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof GptLayer other && super.equals(o) && gptConfig().equals(other.gptConfig());
+        return o instanceof GptLayer other && super.equals(o) && gptConfig().equals(other.gptConfig())
+                && trainable.equals(other.trainable);
     }
 
     @Override
@@ -161,6 +182,22 @@ public class GptLayer extends BaseLayer {
     }
 
     // Bean accessors: DL4J's JSON mapper reads and writes layer configs through them.
+
+    public int getNumClasses() {
+        return numClasses;
+    }
+
+    public void setNumClasses(int numClasses) {
+        this.numClasses = numClasses;
+    }
+
+    public String getTrainable() {
+        return trainable;
+    }
+
+    public void setTrainable(String trainable) {
+        this.trainable = trainable;
+    }
 
     public int getVocabSize() {
         return vocabSize;

@@ -1,6 +1,7 @@
 package io.sparkgpt.model;
 
 import io.sparkgpt.model.engine.Buf;
+import io.sparkgpt.model.engine.CrossEntropyHead;
 import io.sparkgpt.model.engine.Decoder;
 import io.sparkgpt.model.engine.Dropout;
 import io.sparkgpt.model.engine.GptEngine;
@@ -85,7 +86,9 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
     }
 
     private GptEngine newEngine() {
-        return new GptEngine(gpt(), paramsFlattened.dataType(), sinusoid());
+        GptEngine e = new GptEngine(gpt(), paramsFlattened.dataType(), sinusoid());
+        e.setFirstTrainedBlock(layerConf().trainableParams().firstTrainedBlock(gpt()));
+        return e;
     }
 
     /** A key/value-cache decoder over this layer's parameters (generation). */
@@ -112,14 +115,26 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
     /** Logits [batch, T, vocab] of token ids [batch, T], no dropout (evaluation, generation). */
     synchronized INDArray logits(INDArray tokens) {
         INDArray out = detached(() -> Nd4j.create(paramsFlattened.dataType(), tokens.size(0), tokens.size(1),
-                gpt().vocabSize()));
+                gpt().headRows()));
         inferenceEngine().logits(paramTensors(), ids(tokens), Buf.of(out));
         return out;
     }
 
-    /** Mean next-token cross-entropy over all batch*T positions, no dropout. */
+    /** Mean cross-entropy over the scored positions (all batch*T for a language model), no dropout. */
     synchronized double meanLoss(INDArray tokens, INDArray targets) {
-        return inferenceEngine().loss(paramTensors(), ids(tokens), ids(targets), false, 0, 0) / tokens.length();
+        int[][] t = ids(targets);
+        return inferenceEngine().loss(paramTensors(), ids(tokens), t, false, 0, 0) / scored(t);
+    }
+
+    /** Targets that are scored (not {@link CrossEntropyHead#IGNORE}): batch*T, or one a sequence for a classifier. */
+    static long scored(int[][] targets) {
+        long n = 0;
+        for (int[] row : targets) {
+            for (int id : row) {
+                n += id == CrossEntropyHead.IGNORE ? 0 : 1;
+            }
+        }
+        return n;
     }
 
     Tensors paramTensors() {
@@ -141,13 +156,28 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
         if (labels == null) {
             throw new IllegalStateException("the GPT layer needs labels (next-token ids) to backpropagate");
         }
-        long time = input.size(1);
+        int[][] targets = ids(labels);
+        double perSequence = (double) scored(targets) / input.size(0);  // T, or 1 for a classifier
         double tokenLossSum = engine().lossAndGradients(paramTensors(), gradientTensors(), ids(input),
-                ids(labels), passSeed(), firstSequence, 1.0 / time);
-        lastPass = new PassScore(input, labels, tokenLossSum / time);
+                targets, passSeed(), firstSequence, 1.0 / perSequence);
+        zeroFrozenNorm();
+        lastPass = new PassScore(input, labels, tokenLossSum / perSequence);
         Gradient g = new DefaultGradient(gradientsFlattened);
         gradientViews.forEach(g.gradientForVariable()::put);                      // for DL4J's clipping
         return new Pair<>(g, null);                                                 // token ids have no gradient
+    }
+
+    /**
+     * The engine skips frozen blocks and embeddings (their gradients stay zero) but runs the final
+     * norm's backward on its way to the last block: with the head alone trained, zero that.
+     */
+    private void zeroFrozenNorm() {
+        Trainable trained = layerConf().trainableParams();
+        for (String name : List.of(GptParams.FINAL_NORM_SCALE, GptParams.FINAL_NORM_SHIFT)) {
+            if (gradientViews.containsKey(name) && !trained.trains(name, gpt())) {
+                gradientViews.get(name).assign(0);
+            }
+        }
     }
 
     /** The last backprop pass's loss if it ran on this data; else a forward pass (dropout if training). */
@@ -159,8 +189,9 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
         if (training && pass != null && pass.isFor(input, labels)) {
             sequenceLossSum = pass.sequenceLossSum();
         } else {
-            sequenceLossSum = engine().loss(paramTensors(), ids(input), ids(labels), training, passSeed(), firstSequence)
-                    / input.size(1);
+            int[][] targets = ids(labels);
+            sequenceLossSum = engine().loss(paramTensors(), ids(input), targets, training, passSeed(), firstSequence)
+                    / ((double) scored(targets) / input.size(0));
         }
         score = (sequenceLossSum + fullNetRegTerm) / input.size(0);
         return score;
@@ -278,7 +309,7 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
 
     @Override
     public int numLabels() {
-        return gpt().vocabSize();
+        return gpt().headRows();
     }
 
     @Override

@@ -55,6 +55,12 @@ public final class GptNetwork {
      */
     public static ComputationGraph build(GptConfig config, long seed, IUpdater updater, double weightDecay,
                                          double gradClip, DataType dtype) {
+        return build(config, seed, updater, weightDecay, gradClip, dtype, Trainable.ALL);
+    }
+
+    /** As above, training only the {@code trainable} parameters (fine-tuning); the others are frozen. */
+    public static ComputationGraph build(GptConfig config, long seed, IUpdater updater, double weightDecay,
+                                         double gradClip, DataType dtype, Trainable trainable) {
         if (!(gradClip >= 0)) {
             throw new IllegalArgumentException("gradClip " + gradClip + " must be >= 0 (0 = off)");
         }
@@ -70,7 +76,7 @@ public final class GptNetwork {
         }
         ComputationGraphConfiguration conf = b.graphBuilder()
                 .addInputs(INPUT)
-                .addLayer(LAYER, new GptLayer(config), INPUT)
+                .addLayer(LAYER, new GptLayer(config, trainable), INPUT)
                 .setOutputs(LAYER)
                 .build();
         ComputationGraph net = new ComputationGraph(conf);
@@ -124,6 +130,28 @@ public final class GptNetwork {
                     + " differs from inputs shape " + java.util.Arrays.toString(inputs.shape()));
         }
         return layer(net).meanLoss(inputs, targets);
+    }
+
+    /**
+     * Each scored position's target and the head's argmax there, as rows {target, predicted}: a
+     * classifier's label and predicted class at each sequence's last real token (targets elsewhere
+     * are {@link io.sparkgpt.model.engine.CrossEntropyHead#IGNORE}). No dropout.
+     */
+    public static int[][] scoredPredictions(ComputationGraph net, INDArray inputs, INDArray targets) {
+        checkTokens(net, inputs);
+        int[][] t = GptLayerImpl.ids(targets);
+        INDArray logits = layer(net).logits(inputs);                      // [B, T, head rows]
+        int[][] out = new int[Math.toIntExact(GptLayerImpl.scored(t))][];
+        int n = 0;
+        for (int b = 0; b < t.length; b++) {
+            for (int i = 0; i < t[b].length; i++) {
+                if (t[b][i] != io.sparkgpt.model.engine.CrossEntropyHead.IGNORE) {
+                    out[n++] = new int[] {t[b][i], logits.get(org.nd4j.linalg.indexing.NDArrayIndex.point(b),
+                            org.nd4j.linalg.indexing.NDArrayIndex.point(i)).argMax().getInt(0)};
+                }
+            }
+        }
+        return out;
     }
 
     private static void checkTokens(ComputationGraph net, INDArray tokens) {

@@ -43,6 +43,8 @@ public final class GptParams {
     public static final String TOKEN_EMBEDDING = "wte";
     public static final String POSITION_EMBEDDING = "wpe";
     public static final String HEAD = "lmHead";
+    /** A classifier's head [num_classes, emb] (Hugging Face's GPT2ForSequenceClassification "score"). */
+    public static final String SCORE = "score";
     public static final String FINAL_NORM_SCALE = "lnfG";
     public static final String FINAL_NORM_SHIFT = "lnfB";
 
@@ -102,9 +104,7 @@ public final class GptParams {
         }
         out.add(vector(FINAL_NORM_SCALE, "ln_f.weight", e, Init.ONES));
         out.add(vector(FINAL_NORM_SHIFT, "ln_f.bias", e, Init.ZEROS));
-        if (!c.tieWeights()) {
-            out.add(matrix(HEAD, "lm_head.weight", v, e));
-        }
+        addHead(out, c);
         return out;
     }
 
@@ -134,10 +134,22 @@ public final class GptParams {
             out.add(linear(block(i, "downW"), h + "mlp.down_proj.weight", hidden, e));
         }
         out.add(vector(FINAL_NORM_SCALE, "model.norm.weight", e, Init.ONES));
-        if (!c.tieWeights()) {
-            out.add(matrix(HEAD, "lm_head.weight", v, e));
-        }
+        addHead(out, c);
         return out;
+    }
+
+    /** The head: none if tied, a classifier's score [num_classes, emb], else lm_head [vocab, emb]. */
+    private static void addHead(List<Spec> out, GptConfig c) {
+        if (c.isClassifier()) {
+            out.add(matrix(SCORE, "score.weight", c.numClasses(), c.embDim()));
+        } else if (!c.tieWeights()) {
+            out.add(matrix(HEAD, "lm_head.weight", c.vocabSize(), c.embDim()));
+        }
+    }
+
+    /** The parameter the head multiplies by: score, lmHead, or wte when tied. */
+    public static String headName(GptConfig c) {
+        return c.isClassifier() ? SCORE : c.tieWeights() ? TOKEN_EMBEDDING : HEAD;
     }
 
     /** A weight matrix or embedding: GPT-2's normal init, weight-decayed. */

@@ -153,4 +153,25 @@ class GptConfigTest {
         assertEquals("vocab_size -1 must be at least 1", assertThrows(IllegalArgumentException.class,
                 () -> new GptConfig(-1, 4, 8, 2, 1, 0.0, false)).getMessage());
     }
+
+    @Test
+    void aClassifiersNumClassesRoundTripsThroughJsonAndALanguageModelWritesNone() {
+        GptConfig lm = GptConfig.preset("tiny");
+        GptConfig classifier = lm.asClassifier(2);
+        assertEquals(2, classifier.numClasses());
+        assertEquals(false, classifier.tieWeights());
+        assertEquals(classifier, GptConfig.fromJson(classifier.toJson()));
+        assertTrue(classifier.toJson().contains("\"num_classes\" : 2"), classifier.toJson());
+        assertTrue(!lm.toJson().contains("num_classes"), lm.toJson());
+    }
+
+    @Test
+    void aClassifierRefusesOneClassAndATiedHead() {
+        GptConfig lm = new GptConfig(10, 4, 8, 2, 1, 0.0, false);
+        assertEquals("num_classes 1 must be at least 2 (0: a language model)", assertThrows(
+                IllegalArgumentException.class, () -> lm.asClassifier(1)).getMessage());
+        assertEquals("a classifier's head (num_classes 2) is not the token embedding: tie_weights must be false",
+                assertThrows(IllegalArgumentException.class, () -> new GptConfig(10, 4, 8, 2, 1, 0.0, false, true,
+                        GptConfig.Position.LEARNED, null, 2)).getMessage());
+    }
 }

@@ -55,11 +55,28 @@ class GradientCheckTest {
                 new GptConfig.Llama(kvHeads, 12, 1e-5, 100)));
     }
 
+    /**
+     * A classifier (3 classes) scored at each sequence's last real token (lengths 4, 2, 3: the
+     * other targets ignored), GPT-2 and LLaMA: the score head and every block still get gradient.
+     */
+    @ParameterizedTest(name = "classifier llama={0}")
+    @CsvSource({"false", "true"})
+    void classifierAnalyticGradientMatchesCentralDifferences(boolean llama) {
+        GptConfig lm = llama ? new GptConfig(11, 4, 8, 2, 2, 0.0, false, false, GptConfig.Position.ROTARY,
+                new GptConfig.Llama(1, 12, 1e-5, 100)) : new GptConfig(11, 4, 8, 2, 1, 0.0, true, false,
+                GptConfig.Position.LEARNED);
+        check(lm.asClassifier(3), new double[][] {{-1, -1, -1, 2}, {-1, 0, -1, -1}, {-1, -1, 1, -1}});
+    }
+
     private static void check(GptConfig c) {
+        check(c, new double[][] {{7, 3, 1, 4}, {7, 0, 10, 6}, {3, 9, 5, 8}});
+    }
+
+    private static void check(GptConfig c, double[][] targetIds) {
         ComputationGraph net = GptNetwork.build(c, 12345, new NoOp(), 0.0, DataType.DOUBLE);
         // Repeated ids (3, 7) check that the scatter-add accumulates; T=4 uses every position.
         INDArray tokens = Nd4j.createFromArray(new double[][] {{3, 7, 3, 1}, {7, 7, 0, 10}, {2, 3, 9, 5}});
-        INDArray targets = Nd4j.createFromArray(new double[][] {{7, 3, 1, 4}, {7, 0, 10, 6}, {3, 9, 5, 8}});
+        INDArray targets = Nd4j.createFromArray(targetIds);
         // Larger-than-GPT-2 weights so that attention is far from uniform and every term matters.
         net.params().assign(Nd4j.randn(DataType.DOUBLE, net.params().shape()).muli(0.5));
 

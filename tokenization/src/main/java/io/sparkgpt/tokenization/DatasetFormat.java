@@ -18,6 +18,13 @@ import java.util.Map;
  * integers of {@code token_bytes} each (2 below 65,536 ids, as nanoGPT's uint16 .bin; else 4):
  * {@code numpy.frombuffer(tokens, "<u2")} reads it. A window gives max_length examples: the
  * inputs are its ids 0..T-1, the targets the same shifted by one.
+ *
+ * <p>A classification dataset ({@code "task": "classification"} in dataset.json, with the label
+ * names under {@code labels}) holds one example a document instead: rows (tokens, length, label,
+ * shard, offset), {@code tokens} the document's first max_length ids padded with eot_id to
+ * max_length, {@code length} its real ids (1..max_length), {@code label} an index into
+ * {@code labels}; shard is the label and offset a hash of the text (a fixed order: training
+ * shuffles). Its targets score only the last real token, with the label.
  */
 public final class DatasetFormat {
     /** Version 1 stored tokens as array&lt;int&gt;; 2 stores them as bytes of token_bytes each. */
@@ -36,6 +43,14 @@ public final class DatasetFormat {
     public static final String EOT_ID = "eot_id";
     public static final String MAX_LENGTH = "max_length";
     public static final String WINDOWS = "windows";
+    public static final String TASK = "task";
+    public static final String CLASSIFICATION = "classification";
+    public static final String LABELS = "labels";
+    public static final String NUM_CLASSES = "num_classes";
+    public static final String LENGTH = "length";
+    public static final String LABEL = "label";
+    /** The target of a position the loss skips: the model's CrossEntropyHead.IGNORE (PyTorch's ignore_index). */
+    public static final int UNSCORED = -1;
     private static final String VERSION_KEY = "format_version";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -84,6 +99,28 @@ public final class DatasetFormat {
             inputs[j] = ids[start + j];
             targets[j] = ids[start + j + 1];
         }
+    }
+
+    /**
+     * One classification example: inputs the T ids (padding included: causal attention never lets
+     * the last real token see it), targets {@link #UNSCORED} but at the last real token, the label.
+     */
+    public static void classificationExample(int[] ids, int length, int label, float[] inputs, float[] targets) {
+        if (length < 1 || length > inputs.length) {
+            throw new IllegalArgumentException("example length " + length + " is not in [1, " + inputs.length + "]");
+        }
+        for (int j = 0; j < inputs.length; j++) {
+            inputs[j] = ids[j];
+            targets[j] = UNSCORED;
+        }
+        targets[length - 1] = label;
+    }
+
+    /** A document's first {@code maxLength} ids, padded with {@code eotId} to {@code maxLength}. */
+    public static int[] truncatedAndPadded(int[] ids, int maxLength, int eotId) {
+        int[] out = java.util.Arrays.copyOf(ids, maxLength);
+        java.util.Arrays.fill(out, Math.min(ids.length, maxLength), maxLength, eotId);
+        return out;
     }
 
     /** dataset.json's content: {@code format_version} first, then {@code fields} in their order. */

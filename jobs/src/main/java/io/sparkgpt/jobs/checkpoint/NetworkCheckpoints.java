@@ -2,6 +2,7 @@ package io.sparkgpt.jobs.checkpoint;
 
 import io.sparkgpt.model.GptConfig;
 import io.sparkgpt.model.GptNetwork;
+import io.sparkgpt.model.Trainable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -44,9 +45,15 @@ public final class NetworkCheckpoints {
      */
     public static ComputationGraph restore(Checkpoint checkpoint, IUpdater updater, double weightDecay,
                                            double gradClip) {
+        return restore(checkpoint, updater, weightDecay, gradClip, Trainable.ALL);
+    }
+
+    /** As above, for a run that trains only the {@code trainable} parameters (fine-tuning). */
+    public static ComputationGraph restore(Checkpoint checkpoint, IUpdater updater, double weightDecay,
+                                           double gradClip, Trainable trainable) {
         GptConfig config = GptConfig.fromJson(checkpoint.modelConfigJson());
         ComputationGraph net = GptNetwork.build(config, checkpoint.state().seed(), updater, weightDecay, gradClip,
-                DataType.FLOAT);
+                DataType.FLOAT, trainable);
         if (net.numParams() != checkpoint.parameters().length) {
             throw new IllegalArgumentException("checkpoint holds " + checkpoint.parameters().length
                     + " parameters but its config builds a network of " + net.numParams());

@@ -34,6 +34,12 @@ public final class TokenizeCommand implements Callable<Integer> {
             description = "The JSON field or Parquet column holding the text. Default: ${DEFAULT-VALUE}.")
     String textField;
 
+    @Option(names = "--label-field", paramLabel = "NAME",
+            description = "Make a classification dataset: one example a record (--format jsonl or parquet), its "
+                    + "ids truncated to --max-length or padded with the end-of-text id, labeled by this field's "
+                    + "value; the label names go to dataset.json (train-classifier reads it).")
+    String labelField;
+
     @Option(names = "--encoding", defaultValue = Tokenizer.GPT2, paramLabel = "NAME",
             description = "r50k_base (GPT-2), p50k_base, cl100k_base, o200k_base. Default: ${DEFAULT-VALUE}.")
     String encoding;
@@ -76,9 +82,15 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TokenizeConfig config = new TokenizeConfig(inputs, output, InputFormat.of(format), textField, encoding,
-                maxLength, stride, valFraction, seed, overwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
+                maxLength, stride, valFraction, seed, overwrite, skipBadRecords, shardSizeMb, maxDocumentMb,
+                labelField);
         SparkSession spark = Sessions.start("tokenize");
         try {
+            if (config.labeled()) {
+                LabeledTokenizeJob.Result result = LabeledTokenizeJob.run(spark, config);
+                System.out.println(json ? Json.of(labeledJson(result)) : labeledSummary(result));
+                return 0;
+            }
             TokenizeResult result = TokenizeJob.run(spark, config);
             System.out.println(json ? Json.of(toJson(result)) : summary(result));
         } finally {
@@ -93,6 +105,31 @@ public final class TokenizeCommand implements Callable<Integer> {
         m.put("seconds", result.seconds());
         m.putAll(DatasetFormat.manifest(result.manifest().toMap()));
         return m;
+    }
+
+    static Map<String, Object> labeledJson(LabeledTokenizeJob.Result result) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("output", result.output());
+        m.put("seconds", result.seconds());
+        m.putAll(result.manifest());
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    static String labeledSummary(LabeledTokenizeJob.Result r) {
+        Map<String, Object> m = r.manifest();
+        StringBuilder out = new StringBuilder(String.format("tokenized %s in %.1f s: %,d labeled documents, "
+                + "labels %s, max_length %s%n", r.output(), r.seconds(), ((Number) m.get("documents")).longValue(),
+                m.get(DatasetFormat.LABELS), m.get(DatasetFormat.MAX_LENGTH)));
+        for (String split : DatasetFormat.SPLITS) {
+            Map<String, Object> s = (Map<String, Object>) m.get(split);
+            out.append(String.format("  %-5s %,d examples (%,d truncated), %,d tokens, by label %s%n", split + ":",
+                    ((Number) s.get("documents")).longValue(), ((Number) s.get("truncated")).longValue(),
+                    ((Number) s.get("tokens")).longValue(), s.get("label_counts")));
+        }
+        out.append("  skipped: ").append(m.get("skipped"));
+        ((List<String>) m.get("warnings")).forEach(w -> out.append("\n  warning: ").append(w));
+        return out.toString();
     }
 
     static String summary(TokenizeResult r) {

@@ -25,7 +25,8 @@ public record TokenizeConfig(
         boolean overwrite,
         boolean skipBadRecords,
         double shardSizeMb,
-        double maxDocumentMb) implements Serializable {
+        double maxDocumentMb,
+        String labelField) implements Serializable {
 
     public TokenizeConfig {
         inputs = List.copyOf(inputs == null ? List.of() : inputs);
@@ -44,6 +45,22 @@ public record TokenizeConfig(
                 "--val-fraction " + valFraction + " must be at least 0 and below 1 (0 keeps everything in train)");
         require(shardSizeMb > 0, "--shard-size-mb " + shardSizeMb + " must be positive");
         require(maxDocumentMb > 0, "--max-document-mb " + maxDocumentMb + " must be positive");
+        require(labelField == null || !labelField.isBlank(), "--label-field must name a field or column");
+        require(labelField == null || format == InputFormat.JSONL || format == InputFormat.PARQUET, "--label-field "
+                + "needs --format jsonl or parquet (a record's text and label), not " + format.id());
+    }
+
+    /** A language-model config, without labels. */
+    public TokenizeConfig(List<String> inputs, String output, InputFormat format, String textField, String encoding,
+                          int maxLength, int stride, double valFraction, long seed, boolean overwrite,
+                          boolean skipBadRecords, double shardSizeMb, double maxDocumentMb) {
+        this(inputs, output, format, textField, encoding, maxLength, stride, valFraction, seed, overwrite,
+                skipBadRecords, shardSizeMb, maxDocumentMb, null);
+    }
+
+    /** Whether this makes a classification dataset (one labeled example a record) rather than windows. */
+    public boolean labeled() {
+        return labelField != null;
     }
 
     private static void require(boolean ok, String message) {
@@ -68,32 +85,32 @@ public record TokenizeConfig(
 
     public TokenizeConfig withFormat(InputFormat f) {
         return new TokenizeConfig(inputs, output, f, textField, encoding, maxLength, stride, valFraction, seed,
-                overwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
+                overwrite, skipBadRecords, shardSizeMb, maxDocumentMb, labelField);
     }
 
     public TokenizeConfig withWindows(int newMaxLength, int newStride) {
         return new TokenizeConfig(inputs, output, format, textField, encoding, newMaxLength, newStride, valFraction,
-                seed, overwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
+                seed, overwrite, skipBadRecords, shardSizeMb, maxDocumentMb, labelField);
     }
 
     public TokenizeConfig withOutput(String newOutput, boolean newOverwrite) {
         return new TokenizeConfig(inputs, newOutput, format, textField, encoding, maxLength, stride, valFraction,
-                seed, newOverwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
+                seed, newOverwrite, skipBadRecords, shardSizeMb, maxDocumentMb, labelField);
     }
 
     public TokenizeConfig withValFraction(double fraction) {
         return new TokenizeConfig(inputs, output, format, textField, encoding, maxLength, stride, fraction, seed,
-                overwrite, skipBadRecords, shardSizeMb, maxDocumentMb);
+                overwrite, skipBadRecords, shardSizeMb, maxDocumentMb, labelField);
     }
 
     public TokenizeConfig withShardSizeMb(double mb) {
         return new TokenizeConfig(inputs, output, format, textField, encoding, maxLength, stride, valFraction, seed,
-                overwrite, skipBadRecords, mb, maxDocumentMb);
+                overwrite, skipBadRecords, mb, maxDocumentMb, labelField);
     }
 
     public TokenizeConfig withSkipBadRecords(boolean skip) {
         return new TokenizeConfig(inputs, output, format, textField, encoding, maxLength, stride, valFraction, seed,
-                overwrite, skip, shardSizeMb, maxDocumentMb);
+                overwrite, skip, shardSizeMb, maxDocumentMb, labelField);
     }
 
     /** The effective config, with the command line's option names. */
@@ -111,6 +128,9 @@ public record TokenizeConfig(
         m.put("skip_bad_records", skipBadRecords);
         m.put("shard_size_mb", shardSizeMb);
         m.put("max_document_mb", maxDocumentMb);
+        if (labelField != null) {
+            m.put("label_field", labelField);
+        }
         return m;
     }
 }

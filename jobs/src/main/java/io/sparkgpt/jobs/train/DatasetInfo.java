@@ -10,10 +10,24 @@ import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 
-/** What a training job needs to know of a tokenized dataset, from its dataset.json. */
+/**
+ * What a training job needs to know of a tokenized dataset, from its dataset.json; {@code labels}
+ * are a classification dataset's label names (empty: windows for language modeling).
+ */
 public record DatasetInfo(String directory, String encoding, int vocabSize, int tokenBytes, int eotId,
-                          int maxLength, long trainWindows, long valWindows) {
+                          int maxLength, long trainWindows, long valWindows, List<String> labels) {
+
+    public DatasetInfo {
+        labels = List.copyOf(labels);
+    }
+
+    /** Whether the rows are labeled examples (tokenize --label-field) rather than windows. */
+    public boolean classification() {
+        return !labels.isEmpty();
+    }
 
     public static DatasetInfo read(String directory, Configuration conf) throws IOException {
         Path manifest = new Path(directory, DatasetFormat.MANIFEST);
@@ -34,7 +48,16 @@ public record DatasetInfo(String directory, String encoding, int vocabSize, int 
                 json.get(DatasetFormat.ENCODING).asText(), json.get(DatasetFormat.VOCAB_SIZE).asInt(),
                 json.get(DatasetFormat.TOKEN_BYTES).asInt(), json.get(DatasetFormat.EOT_ID).asInt(),
                 json.get(DatasetFormat.MAX_LENGTH).asInt(), train.get(DatasetFormat.WINDOWS).asLong(),
-                val.get(DatasetFormat.WINDOWS).asLong());
+                val.get(DatasetFormat.WINDOWS).asLong(), labels(json));
+    }
+
+    private static List<String> labels(JsonNode json) {
+        if (!DatasetFormat.CLASSIFICATION.equals(json.path(DatasetFormat.TASK).asText())) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        json.get(DatasetFormat.LABELS).forEach(l -> out.add(l.asText()));
+        return out;
     }
 
     /** Refuses a dataset whose ids or windows don't fit the model, naming both. */

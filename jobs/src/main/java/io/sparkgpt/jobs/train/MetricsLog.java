@@ -49,8 +49,14 @@ final class MetricsLog {
         m.put("lr", e.lr());
         m.put("train_loss", e.trainLoss());
         m.put("val_loss", e.valLoss());
-        m.put("perplexity", e.perplexity());
+        if (!e.hasAccuracy()) {
+            m.put("perplexity", e.perplexity());                     // a language model's, not a classifier's
+        }
         m.put("tokens_per_s", e.tokensPerSecond());
+        if (e.hasAccuracy()) {
+            m.put("train_accuracy", e.trainAccuracy());
+            m.put("val_accuracy", e.valAccuracy());
+        }
         return m;
     }
 
@@ -107,7 +113,8 @@ final class MetricsLog {
                 kept.append(l).append('\n');
                 out.add(new TrainResult.Evaluation(n.get("step").asLong(), n.get("tokens_seen").asLong(),
                         n.get("lr").asDouble(), n.get("train_loss").asDouble(), n.get("val_loss").asDouble(),
-                        n.get("tokens_per_s").asDouble()));
+                        n.get("tokens_per_s").asDouble(), n.path("train_accuracy").asDouble(Double.NaN),
+                        n.path("val_accuracy").asDouble(Double.NaN)));
             }
         }
         if (dropped) {

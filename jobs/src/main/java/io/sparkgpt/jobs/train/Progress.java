@@ -19,15 +19,21 @@ final class Progress {
                        long startedNanos, long firstStep) {
         double stepsPerSecond = (double) (e.step() - firstStep) / ((System.nanoTime() - startedNanos) / 1e9);
         long etaSeconds = (long) ((totalSteps - e.step()) / Math.max(1e-9, stepsPerSecond));
-        return String.format("step %d/%d | epoch %d | lr %.2e | train loss %.3f | val loss %.3f | ppl %.1f | "
+        return String.format("step %d/%d | epoch %d | lr %.2e | train loss %.3f | val loss %.3f | %s | "
                         + "%,d tokens seen | %,.0f tokens/s | ETA %dm%02ds", e.step(), totalSteps, s.epoch(), e.lr(),
-                e.trainLoss(), e.valLoss(), e.perplexity(), e.tokensSeen(), tokens / seconds, etaSeconds / 60,
+                e.trainLoss(), e.valLoss(), quality(e), e.tokensSeen(), tokens / seconds, etaSeconds / 60,
                 etaSeconds % 60);
     }
 
     static String initialLine(TrainResult.Evaluation e, long totalSteps) {
-        return String.format("step 0/%d (before training) | train loss %.3f | val loss %.3f | ppl %.1f", totalSteps,
-                e.trainLoss(), e.valLoss(), e.perplexity());
+        return String.format("step 0/%d (before training) | train loss %.3f | val loss %.3f | %s", totalSteps,
+                e.trainLoss(), e.valLoss(), quality(e));
+    }
+
+    /** A classifier's accuracies (the book's chapter 6 prints them), else the perplexity. */
+    private static String quality(TrainResult.Evaluation e) {
+        return e.hasAccuracy() ? String.format("train acc %.2f%% | val acc %.2f%%", 100 * e.trainAccuracy(),
+                100 * e.valAccuracy()) : String.format("ppl %.1f", e.perplexity());
     }
 
     /** Where to watch a run: the Spark UI when it is on, and the metrics file. */

@@ -35,13 +35,15 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
     static final String TRAIN_JSON = "train.json";
     /** Settings that fix the data order and the optimizer: a resume must not change them. */
     private static final List<String> FIXED = List.of("data", "batch_size_per_worker", "averaging_frequency",
-            "workers", "lr", "min_lr", "warmup_steps", "lr_decay_steps", "weight_decay", "grad_clip", "seed", "model");
+            "workers", "lr", "min_lr", "warmup_steps", "lr_decay_steps", "weight_decay", "grad_clip", "seed", "model",
+            "from", "trainable");
     /**
      * With --sync gradients the workers' count and batch may change on resume as long as the
      * global batch does: N workers take one process's steps, so 4 x 4 continues 2 x 8 exactly.
      */
     private static final List<String> FIXED_GRADIENTS = List.of("data", "global_batch_size", "averaging_frequency",
-            "sync", "lr", "min_lr", "warmup_steps", "lr_decay_steps", "weight_decay", "grad_clip", "seed", "model");
+            "sync", "lr", "min_lr", "warmup_steps", "lr_decay_steps", "weight_decay", "grad_clip", "seed", "model",
+            "from", "trainable");
     private static final Logger LOG = LoggerFactory.getLogger(RunStart.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -61,9 +63,12 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
                 out.write(JSON.writeValueAsBytes(effective));
             }
             ComputationGraph net = GptNetwork.build(config.model(), config.seed(), adamW, config.weightDecay(),
-                    config.gradClip(), DataType.FLOAT);
+                    config.gradClip(), DataType.FLOAT, config.trainable());
             if (config.init().equals("book")) {
                 BookInit.apply(net, config.seed());
+            }
+            if (config.classifies() && config.classifier().from() != null) {
+                ClassifierRuns.copyPretrained(net, config, hadoop);
             }
             return new RunStart(net, TrainingState.start(config.seed()), schedule, null);
         }
@@ -78,7 +83,7 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
             out.write(JSON.writeValueAsBytes(effective));
         }
         ComputationGraph net = NetworkCheckpoints.restore(loaded.checkpoint(), adamW, config.weightDecay(),
-                config.gradClip());
+                config.gradClip(), config.trainable());
         LOG.info("resuming from {} at step {}", loaded.path(), loaded.checkpoint().state().step());
         return new RunStart(net, loaded.checkpoint().state(), schedule, loaded.path().toString());
     }

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train the GPT data-parallel on Spark (parameter averaging), with checkpoints and exact "
                 + "resume.")
-public final class TrainCommand implements Callable<Integer> {
+public class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
     @Option(names = "--data", paramLabel = "DIR", description = "A dataset made by tokenize (with --resume: the "
@@ -105,6 +105,11 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return run("train", null);
+    }
+
+    /** Validates the options into a TrainConfig before Spark starts, then runs the job. */
+    Integer run(String appName, TrainConfig.Classifier classifier) throws Exception {
         GptConfig config = model.resolve();
         if (config == null) {
             config = GptConfig.preset("mini");
@@ -116,8 +121,8 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig c = new TrainConfig(data, checkpointDir, config, maxSteps, epochs, batch, averaging, workers,
                 prefetch, aggregationDepth, lr, minLr >= 0 ? minLr : lr / 10, warmup, decay, weightDecay, gradClip,
                 every, evalBatches, checkpointEvery > 0 ? checkpointEvery : every, keep, prompt, resume, seed, init,
-                sync, gradAccumulation, progressSeconds, passedSettings());
-        SparkSession spark = Sessions.start("train");
+                sync, gradAccumulation, progressSeconds, passedSettings(), classifier);
+        SparkSession spark = Sessions.start(appName);
         try {
             TrainResult r = TrainJob.run(spark, c);
             System.out.println(json ? Json.of(toJson(r)) : summary(r));
@@ -144,6 +149,12 @@ public final class TrainCommand implements Callable<Integer> {
         m.put("tokens_seen", r.tokensSeen());
         m.put("train_loss", r.evaluations().isEmpty() ? null : r.last().trainLoss());
         m.put("val_loss", r.evaluations().isEmpty() ? null : r.last().valLoss());
+        if (r.confusion() != null) {
+            m.put("train_accuracy", r.last().trainAccuracy());
+            m.put("val_accuracy", r.last().valAccuracy());
+            m.put("confusion_matrix", r.confusion().json());
+            m.put("confusion_png", r.confusion().png());
+        }
         m.put("checkpoint", r.lastCheckpoint());
         m.put("metrics", r.metricsFile());
         m.put("loss_curve", r.lossCurve());
@@ -171,9 +182,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (r.evaluations().isEmpty()) {
             throw new UserInputException("nothing to train: the run had already reached its steps");
         }
-        return String.format("trained %,d steps (%,d tokens) in %.0f s: train loss %.3f, val loss %.3f%n"
+        String accuracy = r.confusion() == null ? "" : String.format(", train accuracy %.2f%%, val accuracy %.2f%%"
+                + "%n  confusion:  %s", 100 * r.last().trainAccuracy(), 100 * r.last().valAccuracy(), r.confusion().png());
+        return String.format("trained %,d steps (%,d tokens) in %.0f s: train loss %.3f, val loss %.3f%s%n"
                         + "  checkpoint: %s%n  metrics:    %s%n  loss curve: %s", r.steps(), r.tokensSeen(),
-                r.seconds(), r.last().trainLoss(), r.last().valLoss(), r.lastCheckpoint(), r.metricsFile(),
+                r.seconds(), r.last().trainLoss(), r.last().valLoss(), accuracy, r.lastCheckpoint(), r.metricsFile(),
                 r.lossCurve());
     }
 }

@@ -2,6 +2,7 @@ package io.sparkgpt.jobs.train;
 
 import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.model.GptConfig;
+import io.sparkgpt.model.Trainable;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,20 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                           int aggregationDepth, double lr, double minLr, long warmupSteps, long lrDecaySteps, double weightDecay,
                           double gradClip, long evalEvery, int evalBatches, long checkpointEvery,
                           int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init,
-                          String sync, int gradAccumulation, double progressSeconds, Set<String> passed) {
+                          String sync, int gradAccumulation, double progressSeconds, Set<String> passed,
+                          Classifier classifier) {
+
+    /**
+     * train-classifier's settings (null: language modeling): the checkpoint whose weights start
+     * the classifier (null: from scratch) and the parameters trained.
+     */
+    public record Classifier(String from, Trainable trainable) {
+        public Classifier {
+            require(trainable != null, "no --trainable given");
+            require(trainable == Trainable.ALL || from != null, "--trainable " + trainable.id() + " freezes "
+                    + "untrained weights: give --from CHECKPOINT (a pretrained model), or train all");
+        }
+    }
 
     public TrainConfig {
         // A resumed run may take its dataset from the run's train.json (RunStart.withRecordedSettings).
@@ -52,6 +66,29 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         passed = passed == null ? null : Set.copyOf(passed);
     }
 
+    /** A language-modeling config. */
+    public TrainConfig(String data, String checkpointDir, GptConfig model, long maxSteps, double epochs,
+                       int batchSizePerWorker, int averagingFrequency, int workers, int workerPrefetch,
+                       int aggregationDepth, double lr, double minLr, long warmupSteps, long lrDecaySteps,
+                       double weightDecay, double gradClip, long evalEvery, int evalBatches, long checkpointEvery,
+                       int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init, String sync,
+                       int gradAccumulation, double progressSeconds, Set<String> passed) {
+        this(data, checkpointDir, model, maxSteps, epochs, batchSizePerWorker, averagingFrequency, workers,
+                workerPrefetch, aggregationDepth, lr, minLr, warmupSteps, lrDecaySteps, weightDecay, gradClip, evalEvery,
+                evalBatches, checkpointEvery, keepCheckpoints, samplePrompt, resume, seed, init, sync, gradAccumulation,
+                progressSeconds, passed, null);
+    }
+
+    /** Whether this run trains a classifier (train-classifier). */
+    public boolean classifies() {
+        return classifier != null;
+    }
+
+    /** The parameters trained: all, unless a classifier freezes some. */
+    public Trainable trainable() {
+        return classifier == null ? Trainable.ALL : classifier.trainable();
+    }
+
     /** A config whose every setting was given explicitly (nothing is taken from a resumed run's train.json). */
     public TrainConfig(String data, String checkpointDir, GptConfig model, long maxSteps, double epochs,
                        int batchSizePerWorker, int averagingFrequency, int workers, int workerPrefetch,
@@ -60,7 +97,7 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                        int keepCheckpoints, String samplePrompt, boolean resume, long seed, String init, String sync) {
         this(data, checkpointDir, model, maxSteps, epochs, batchSizePerWorker, averagingFrequency, workers,
                 workerPrefetch, aggregationDepth, lr, minLr, warmupSteps, lrDecaySteps, weightDecay, gradClip, evalEvery,
-                evalBatches, checkpointEvery, keepCheckpoints, samplePrompt, resume, seed, init, sync, 1, 5, null);
+                evalBatches, checkpointEvery, keepCheckpoints, samplePrompt, resume, seed, init, sync, 1, 5, null, null);
     }
 
     /** Whether the user gave setting {@code key} (a {@link #toMap} key); null {@code passed} means all were. */
@@ -134,7 +171,9 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
                 num(m, "lr_decay_steps").longValue(), num(m, "weight_decay").doubleValue(),
                 num(m, "grad_clip").doubleValue(), num(m, "eval_every").longValue(), num(m, "eval_batches").intValue(),
                 num(m, "checkpoint_every").longValue(), num(m, "keep_checkpoints").intValue(),
-                str(m, "sample_prompt"), resume, num(m, "seed").longValue(), str(m, "init"), str(m, "sync"), num(m, "grad_accumulation").intValue(), num(m, "progress_seconds").doubleValue(), passed);
+                str(m, "sample_prompt"), resume, num(m, "seed").longValue(), str(m, "init"), str(m, "sync"),
+                num(m, "grad_accumulation").intValue(), num(m, "progress_seconds").doubleValue(), passed,
+                m.containsKey("trainable") ? new Classifier(str(m, "from"), Trainable.of(str(m, "trainable"))) : null);
     }
 
     private static String str(Map<String, Object> m, String key) {
@@ -174,6 +213,10 @@ public record TrainConfig(String data, String checkpointDir, GptConfig model, lo
         m.put("sync", sync);
         m.put("grad_accumulation", gradAccumulation);
         m.put("progress_seconds", progressSeconds);
+        if (classifier != null) {
+            m.put("from", classifier.from());
+            m.put("trainable", classifier.trainable().id());
+        }
         return m;
     }
 }

@@ -37,21 +37,25 @@ public final class TrainJob {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         CheckpointStore store = new CheckpointStore(given.checkpointDir(), hadoop);
-        TrainConfig config = RunStart.withRecordedSettings(given, store, hadoop);
-        DatasetInfo dataset = DatasetInfo.read(config.data(), hadoop);
+        TrainConfig recorded = RunStart.withRecordedSettings(given, store, hadoop);
+        DatasetInfo dataset = DatasetInfo.read(recorded.data(), hadoop);
+        TrainConfig config = ClassifierRuns.resolve(recorded, dataset, hadoop);
         dataset.requireFits(config.model());
         int workers = config.workers() > 0 ? config.workers() : jsc.defaultParallelism();
         WindowData train = WindowData.load(spark, dataset, DatasetFormat.TRAIN);
         RoundPlan plan = new RoundPlan(train.count(), config.windowsPerRound(workers), config.seed());
         long totalSteps = config.totalSteps(train.count(), workers);
         RunStart start = RunStart.of(config, store, workers, totalSteps, hadoop);
+        if (config.classifies()) {
+            ClassifierRuns.writeClasses(store, dataset, hadoop);
+        }
         EvalSample trainSample = new EvalSample(train, config.evalBatches(), config.batchSizePerWorker(), config.seed());
-        EvalSample valSample = new EvalSample(WindowData.load(spark, dataset, DatasetFormat.VAL),
-                config.evalBatches(), config.batchSizePerWorker(), config.seed());
+        WindowData val = WindowData.load(spark, dataset, DatasetFormat.VAL);
+        EvalSample valSample = new EvalSample(val, config.evalBatches(), config.batchSizePerWorker(), config.seed());
         WorkerTimes workerTimes = new WorkerTimes(jsc.sc());
         MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
-        Run run = new Run(config, dataset, store, plan, start, train, workers, totalSteps, trainSample, valSample,
-                metrics, started);
+        Run run = new Run(config, dataset, store, plan, start, train, val, workers, totalSteps, trainSample,
+                valSample, metrics, started, hadoop);
         LOG.info(Progress.whereToWatch(jsc.sc().uiWebUrl(), metrics.metricsPath().toString()));
         DriverTraffic traffic = DriverTraffic.listen(jsc.sc());
         try (RoundTrainer trainer = RoundTrainer.of(jsc, start.net(), config, workers, workerTimes)) {
@@ -63,8 +67,8 @@ public final class TrainJob {
 
     /** What a run's loop reads: fixed before the first round. */
     private record Run(TrainConfig config, DatasetInfo dataset, CheckpointStore store, RoundPlan plan, RunStart start,
-                       WindowData windows, int workers, long totalSteps, EvalSample trainSample,
-                       EvalSample valSample, MetricsLog metrics, long started) {
+                       WindowData windows, WindowData val, int workers, long totalSteps, EvalSample trainSample,
+                       EvalSample valSample, MetricsLog metrics, long started, Configuration hadoop) {
     }
 
     private static TrainResult train(RoundTrainer trainer, Run run, RoundTimings timings) throws IOException {
@@ -83,8 +87,7 @@ public final class TrainJob {
         long trainNanosSinceEval = 0;
         long tokensSinceClock = 0;
         if (state.step() == 0) { // nanoGPT's step-0 evaluation: the losses before any training
-            var e = new TrainResult.Evaluation(0, 0, start.schedule().valueAt(0, 0),
-                    run.trainSample().loss(trainer.network()), run.valSample().loss(trainer.network()), 0);
+            var e = evaluation(run, trainer, 0, 0, start.schedule().valueAt(0, 0), 0);
             evaluations.add(e);
             metrics.append(e);
             LOG.info(Progress.initialLine(e, totalSteps));
@@ -117,16 +120,18 @@ public final class TrainJob {
             if (state.step() % config.evalEvery() == 0 || last) {
                 long t1 = System.nanoTime();
                 double seconds = trainNanosSinceEval / 1e9;
-                var e = new TrainResult.Evaluation(state.step(), state.tokensSeen(), start.schedule().valueAt(
-                        (int) state.step() - 1, 0), run.trainSample().loss(trainer.network()),
-                        run.valSample().loss(trainer.network()), tokensSinceClock / seconds);
+                var e = evaluation(run, trainer, state.step(), state.tokensSeen(), start.schedule().valueAt(
+                        (int) state.step() - 1, 0), tokensSinceClock / seconds);
                 state = best(state, e);
                 progress.clear();
                 evaluations.add(e);
                 metrics.append(e);
                 LOG.info(Progress.line(e, totalSteps, state, seconds, tokensSinceClock, run.started(),
                         start.state().step()));
-                Progress.sample(trainer.network(), config.samplePrompt(), run.dataset().encoding()).ifPresent(LOG::info);
+                if (!config.classifies()) {
+                    Progress.sample(trainer.network(), config.samplePrompt(), run.dataset().encoding())
+                            .ifPresent(LOG::info);
+                }
                 timings.eval += System.nanoTime() - t1;
                 LOG.info(timings.line());
                 trainNanosSinceEval = 0;
@@ -142,9 +147,34 @@ public final class TrainJob {
         if (!evaluations.isEmpty()) {
             metrics.drawCurve(evaluations);
         }
+        ConfusionMatrix confusion = config.classifies() ? confusion(run, trainer.network(), state.step()) : null;
         return new TrainResult(state.step(), state.tokensSeen(), evaluations, roundLosses, lastCheckpoint,
                 metrics.metricsPath().toString(), metrics.curvePath().toString(), (System.nanoTime() - run.started()) / 1e9,
-                timings.round(), timings.afterFirstRound(), config.sync(), trainer.stateBytes());
+                timings.round(), timings.afterFirstRound(), config.sync(), trainer.stateBytes(), confusion);
+    }
+
+    /** Losses (and a classifier's accuracies) on the fixed train and validation samples, no dropout. */
+    private static TrainResult.Evaluation evaluation(Run run, RoundTrainer trainer, long step, long tokens, double lr,
+                                                     double tokensPerSecond) {
+        EvalSample.Score train = run.trainSample().score(trainer.network());
+        EvalSample.Score val = run.valSample().score(trainer.network());
+        return new TrainResult.Evaluation(step, tokens, lr, train.loss(), val.loss(), tokensPerSecond,
+                train.accuracy(), val.accuracy());
+    }
+
+    /** The final model's confusion matrix on the validation split (train's if there is none). */
+    private static ConfusionMatrix confusion(Run run, org.deeplearning4j.nn.graph.ComputationGraph net, long step)
+            throws IOException {
+        boolean onVal = run.val().count() > 0;
+        WindowData split = onVal ? run.val() : run.windows();
+        long[][] counts = ConfusionMatrix.count(net, split, run.dataset().labels().size(),
+                run.config().batchSizePerWorker());
+        ConfusionMatrix m = ConfusionMatrix.write(run.dataset().labels(), counts, onVal ? DatasetFormat.VAL
+                : DatasetFormat.TRAIN, step, run.store().directory().getFileSystem(run.hadoop()),
+                run.store().directory());
+        LOG.info("confusion matrix ({} split, {} examples, accuracy {}): {}", m.split(), m.total(),
+                String.format("%.4f", m.accuracy()), m.json());
+        return m;
     }
 
     private static TrainingState advance(TrainingState s, TrainConfig c, RoundPlan plan, long round, long tokens) {

@@ -5,13 +5,27 @@ import java.util.List;
 /** What a train run did: steps, tokens, the losses of each evaluation, and where things are. */
 public record TrainResult(long steps, long tokensSeen, List<Evaluation> evaluations, List<Double> roundLosses,
                           String lastCheckpoint, String metricsFile, String lossCurve, double seconds,
-                          RoundTimes roundTimes, RoundTimes afterFirstRound, String sync, long stateBytes) {
+                          RoundTimes roundTimes, RoundTimes afterFirstRound, String sync, long stateBytes,
+                          ConfusionMatrix confusion) {
 
-    /** One evaluation: step, tokens seen, learning rate, train and validation loss. */
+    /**
+     * One evaluation: step, tokens seen, learning rate, train and validation loss; a classifier's
+     * train and validation accuracy (NaN for a language model).
+     */
     public record Evaluation(long step, long tokensSeen, double lr, double trainLoss, double valLoss,
-                             double tokensPerSecond) {
+                             double tokensPerSecond, double trainAccuracy, double valAccuracy) {
+        /** A language model's evaluation (no accuracy). */
+        public Evaluation(long step, long tokensSeen, double lr, double trainLoss, double valLoss,
+                          double tokensPerSecond) {
+            this(step, tokensSeen, lr, trainLoss, valLoss, tokensPerSecond, Double.NaN, Double.NaN);
+        }
+
         public double perplexity() {
             return Math.exp(valLoss);
+        }
+
+        public boolean hasAccuracy() {
+            return !Double.isNaN(trainAccuracy) || !Double.isNaN(valAccuracy);
         }
     }
 

@@ -30,23 +30,34 @@ import java.util.Map;
  * The training windows, cached on the executors with a stable index each (their order in the
  * dataset: shard, then offset), and the RDD of one averaging round: exactly the round's windows,
  * one partition a worker, in the round's order, batched as the workers will train on them.
+ * A classification dataset's examples take the windows' place: each is held as its T ids
+ * followed by its length and label ({@link #toDataSet}).
  */
 public final class WindowData {
     private final JavaPairRDD<Long, int[]> indexed;
     private final long count;
+    private final boolean classification;
 
-    private WindowData(JavaPairRDD<Long, int[]> indexed, long count) {
+    private WindowData(JavaPairRDD<Long, int[]> indexed, long count, boolean classification) {
         this.indexed = indexed;
         this.count = count;
+        this.classification = classification;
     }
 
     /** Reads DIR/SPLIT and caches it, indexed. */
     public static WindowData load(SparkSession spark, DatasetInfo dataset, String split) {
+        boolean labeled = dataset.classification();
         JavaRDD<Row> rows = spark.read().parquet(dataset.directory() + "/" + split)
-                .orderBy(DatasetFormat.SHARD, DatasetFormat.OFFSET).select(DatasetFormat.TOKENS).javaRDD();
+                .orderBy(DatasetFormat.SHARD, DatasetFormat.OFFSET)
+                .select(DatasetFormat.TOKENS, labeled ? new String[] {DatasetFormat.LENGTH, DatasetFormat.LABEL}
+                        : new String[0]).javaRDD();
         JavaPairRDD<Long, int[]> indexed = rows.zipWithIndex().mapToPair(new IndexWindow(dataset.tokenBytes()))
                 .persist(StorageLevel.MEMORY_AND_DISK_SER());
-        return new WindowData(indexed, indexed.count());
+        return new WindowData(indexed, indexed.count(), labeled);
+    }
+
+    public boolean classification() {
+        return classification;
     }
 
     public long count() {
@@ -89,7 +100,7 @@ public final class WindowData {
         JavaRDD<int[]> byWorker = indexed.filter(new Wanted(ranks)).flatMapToPair(new ByRank(ranks))
                 .repartitionAndSortWithinPartitions(new WorkerPartitioner(rounds.size() * workers, perWorker))
                 .values();
-        return new Rounds(byWorker, rounds.size(), workers, batch);
+        return new Rounds(byWorker, rounds.size(), workers, batch, classification);
     }
 
     /** Rounds prepared by one shuffle: round k is partitions [k N, (k + 1) N) of its output, N the workers. */
@@ -98,12 +109,14 @@ public final class WindowData {
         private final int count;
         private final int workers;
         private final int batch;
+        private final boolean classification;
 
-        private Rounds(JavaRDD<int[]> byWorker, int count, int workers, int batch) {
+        private Rounds(JavaRDD<int[]> byWorker, int count, int workers, int batch, boolean classification) {
             this.byWorker = byWorker;
             this.count = count;
             this.workers = workers;
             this.batch = batch;
+            this.classification = classification;
         }
 
         public int count() {
@@ -117,7 +130,7 @@ public final class WindowData {
             }
             PartitionPruningRDD<int[]> pruned = PartitionPruningRDD.create(byWorker.rdd(),
                     new PartitionRange(k * workers, (k + 1) * workers));
-            return new JavaRDD<>(pruned, byWorker.classTag()).mapPartitions(new ToDataSets(batch), true);
+            return new JavaRDD<>(pruned, byWorker.classTag()).mapPartitions(new ToDataSets(batch, classification), true);
         }
     }
 
@@ -150,15 +163,27 @@ public final class WindowData {
         return ranks;
     }
 
-    /** Inputs [rows, T] and targets [rows, T] of windows of T + 1 ids. */
-    public static DataSet toDataSet(List<int[]> windows) {
-        int t = windows.get(0).length - 1;
+    /**
+     * Inputs [rows, T] and targets [rows, T] of windows of T + 1 ids; or of classification
+     * examples, T ids then length and label (targets scored at the last real token only).
+     */
+    public static DataSet toDataSet(List<int[]> windows, boolean classification) {
+        int t = windows.get(0).length - (classification ? 2 : 1);
         float[][] x = new float[windows.size()][t];
         float[][] y = new float[windows.size()][t];
         for (int r = 0; r < windows.size(); r++) {
-            DatasetFormat.example(windows.get(r), 0, x[r], y[r]);
+            int[] w = windows.get(r);
+            if (classification) {
+                DatasetFormat.classificationExample(w, w[t], w[t + 1], x[r], y[r]);
+            } else {
+                DatasetFormat.example(w, 0, x[r], y[r]);
+            }
         }
         return new DataSet(Nd4j.create(x), Nd4j.create(y));
+    }
+
+    public DataSet toDataSet(List<int[]> windows) {
+        return toDataSet(windows, classification);
     }
 
     static final class IndexWindow implements PairFunction<Tuple2<Row, Long>, Long, int[]> {
@@ -170,7 +195,13 @@ public final class WindowData {
 
         @Override
         public Tuple2<Long, int[]> call(Tuple2<Row, Long> t) {
-            return new Tuple2<>(t._2(), DatasetFormat.decode((byte[]) t._1().get(0), tokenBytes));
+            int[] ids = DatasetFormat.decode((byte[]) t._1().get(0), tokenBytes);
+            if (t._1().size() == 3) {                                        // an example: append length and label
+                ids = Arrays.copyOf(ids, ids.length + 2);
+                ids[ids.length - 2] = t._1().getInt(1);
+                ids[ids.length - 1] = t._1().getInt(2);
+            }
+            return new Tuple2<>(t._2(), ids);
         }
     }
 
@@ -227,9 +258,11 @@ public final class WindowData {
 
     static final class ToDataSets implements FlatMapFunction<Iterator<int[]>, DataSet> {
         private final int batch;
+        private final boolean classification;
 
-        ToDataSets(int batch) {
+        ToDataSets(int batch, boolean classification) {
             this.batch = batch;
+            this.classification = classification;
         }
 
         @Override
@@ -239,7 +272,7 @@ public final class WindowData {
             while (windows.hasNext()) {
                 current.add(windows.next());
                 if (current.size() == batch) {
-                    out.add(toDataSet(current));
+                    out.add(toDataSet(current, classification));
                     current = new ArrayList<>();
                 }
             }

@@ -85,7 +85,7 @@ final class Activations {
         this.dAttnOut = alloc.buf(rc);
         this.dQkv = alloc.buf(qkvLength);
         this.attention = new Attention(alloc, batch, time, c.embDim(), c.nHeads(), c.kvHeads());
-        this.head = new CrossEntropyHead(alloc, rows, c.vocabSize(), c.embDim());
+        this.head = new CrossEntropyHead(alloc, rows, c.headRows(), c.embDim());
     }
 
     private static Buf[] many(Buf.Factory alloc, int n, long length) {

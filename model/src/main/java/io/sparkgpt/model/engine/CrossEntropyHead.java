@@ -7,8 +7,12 @@ import io.sparkgpt.model.engine.Blas.Mat;
  * [B*T, vocab] logits never exist (as torchtune's LinearCrossEntropyLoss and Liger's kernel):
  * per chunk, logits = x W^T, each row's log-sum-exp and loss, the logits overwritten in place
  * by their gradient (softmax - one-hot) * scale, then dx = dlogits W and dW += dlogits^T x.
+ * A row whose target is {@link #IGNORE} (PyTorch's ignore_index) adds no loss and no gradient:
+ * a classifier's targets are ignored everywhere but at each sequence's last real token.
  */
 public final class CrossEntropyHead {
+    /** The target of a position that is not scored. */
+    public static final int IGNORE = -1;
 
     private final int vocab;
     private final int emb;
@@ -37,7 +41,7 @@ public final class CrossEntropyHead {
     }
 
     /**
-     * Sum over rows of -log softmax(x W^T)[target]; with dx != null also dx [rows, C] (written) and
+     * Sum over rows (but ignored ones) of -log softmax(x W^T)[target]; with dx != null also dx [rows, C] (written) and
      * dW [V, C] (added), both of scale * that sum.
      */
     public double lossAndBackward(Buf x, int rows, Mat w, int[] targets, double scale, Buf dx, Mat dw) {
@@ -46,7 +50,12 @@ public final class CrossEntropyHead {
             int n = Math.min(chunkRows, rows - r0);
             Blas.gemm(false, true, n, vocab, emb, 1, Mat.of(x, r0 * emb, emb), w, 0, Mat.of(logits, 0, vocab));
             for (int r = 0; r < n; r++) {
-                lossSum += rowLossAndGradient(r * vocab, targets[r0 + r], dx == null ? 0 : scale);
+                int target = targets[r0 + r];
+                if (target == IGNORE) {
+                    logits.zero(r * vocab, vocab);
+                } else {
+                    lossSum += rowLossAndGradient(r * vocab, target, dx == null ? 0 : scale);
+                }
             }
             if (dx != null) {
                 Blas.gemm(false, false, n, emb, vocab, 1, Mat.of(logits, 0, vocab), w, 0, Mat.of(dx, r0 * emb, emb));

@@ -70,7 +70,7 @@ public final class Decoder {
         this.scoreRow = new float[ctx];
         this.stats = alloc.buf(ctx);
         this.statsRstd = alloc.buf(ctx);
-        this.logits = alloc.buf(c.vocabSize());
+        this.logits = alloc.buf(c.headRows());
     }
 
     /** Forgets every cached position. */
@@ -101,10 +101,10 @@ public final class Decoder {
             Kernels.layerNorm(norm, rowsFrom(x, last), 1, e, p.get(GptParams.FINAL_NORM_SCALE), 0,
                     p.get(GptParams.FINAL_NORM_SHIFT), 0, stats, statsRstd);
         }
-        Buf head = p.get(c.tieWeights() ? GptParams.TOKEN_EMBEDDING : GptParams.HEAD);
-        CrossEntropyHead.logits(logits, norm, 1, c.vocabSize(), e, Mat.of(head, 0, e));
+        Buf head = p.get(GptParams.headName(c));
+        CrossEntropyHead.logits(logits, norm, 1, c.headRows(), e, Mat.of(head, 0, e));
         length += n;
-        double[] out = new double[c.vocabSize()];
+        double[] out = new double[c.headRows()];
         for (int v = 0; v < out.length; v++) {
             out[v] = logits.get(v);
         }

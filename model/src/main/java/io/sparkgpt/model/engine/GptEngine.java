@@ -31,6 +31,8 @@ public final class GptEngine {
     /** The pass's first sequence in its step's global batch: dropout masks are indexed from there. */
     private long firstSequence;
     private boolean training;
+    /** Backward stops above this block (fine-tuning with the earlier blocks frozen); 0: all of them. */
+    private int firstTrainedBlock;
 
     public GptEngine(GptConfig c, DataType dtype, Buf sinusoidTable) {
         this.c = c;
@@ -38,6 +40,18 @@ public final class GptEngine {
         this.dropout = new Dropout(c.dropRate());
         this.sinusoid = sinusoidTable;
         this.rotary = llama() ? new Rotary(c.contextLength(), c.headDim(), c.llama().ropeTheta()) : null;
+    }
+
+    /**
+     * Gradients are computed only for blocks {@code block ..} and above (the rest and the embeddings
+     * are frozen and keep zero gradients): backward skips the frozen blocks, as PyTorch's autograd
+     * does for parameters without requires_grad.
+     */
+    public void setFirstTrainedBlock(int block) {
+        if (block < 0 || block > c.nLayers()) {
+            throw new IllegalArgumentException("first trained block " + block + " is not in [0, " + c.nLayers() + "]");
+        }
+        this.firstTrainedBlock = block;
     }
 
     private boolean llama() {
@@ -70,14 +84,16 @@ public final class GptEngine {
                     grads.get(GptParams.FINAL_NORM_SHIFT), 0, a.dNorm, a.residual[c.nLayers()],
                     params.get(GptParams.FINAL_NORM_SCALE), 0, a.lnfMean, a.lnfRstd, a.rows, c.embDim());
         }
-        for (int l = c.nLayers() - 1; l >= 0; l--) {
+        for (int l = c.nLayers() - 1; l >= firstTrainedBlock; l--) {
             if (llama()) {
                 LlamaBlocks.backward(this, l, params, grads);
             } else {
                 Blocks.backward(this, l, params, grads);
             }
         }
-        embeddingBackward(grads);
+        if (firstTrainedBlock == 0) {
+            embeddingBackward(grads);
+        }
         return loss;
     }
 
@@ -95,7 +111,7 @@ public final class GptEngine {
     public void logits(Tensors params, int[][] tokens, Buf out) {
         start(tokens, null, false, 0, 0);
         forward(params);
-        CrossEntropyHead.logits(out, acts.lnf, acts.rows, c.vocabSize(), c.embDim(),
+        CrossEntropyHead.logits(out, acts.lnf, acts.rows, c.headRows(), c.embDim(),
                 Mat.of(params.get(headName()), 0, c.embDim()));
     }
 
@@ -109,25 +125,26 @@ public final class GptEngine {
             acts = null;                                                       // let the old buffers go first
             acts = new Activations(c, alloc, b, t);
         }
-        copyIds(tokens, acts.tokens, t, "token");
+        copyIds(tokens, acts.tokens, t, "token", c.vocabSize(), false);
         if (targets != null) {
-            copyIds(targets, acts.targets, t, "target");
+            copyIds(targets, acts.targets, t, "target", c.headRows(), true);
         }
         this.training = train;
         this.stepSeed = seed;
         this.firstSequence = firstSequence;
     }
 
-    private void copyIds(int[][] ids, int[] into, int t, String what) {
+    private void copyIds(int[][] ids, int[] into, int t, String what, int range, boolean ignorable) {
         for (int b = 0; b < ids.length; b++) {
             if (ids[b].length != t) {
                 throw new IllegalArgumentException(what + " row " + b + " has " + ids[b].length + " ids, not " + t);
             }
             for (int i = 0; i < t; i++) {
                 int id = ids[b][i];
-                if (id < 0 || id >= c.vocabSize()) {
+                if ((id < 0 || id >= range) && !(ignorable && id == CrossEntropyHead.IGNORE)) {
                     throw new IllegalArgumentException(what + " id " + id + " at [" + b + ", " + i
-                            + "] is outside the vocabulary [0, " + c.vocabSize() + ")");
+                            + "] is outside the " + (range == c.vocabSize() ? "vocabulary" : "classes") + " [0, "
+                            + range + ")");
                 }
                 into[b * t + i] = id;
             }
@@ -199,7 +216,7 @@ public final class GptEngine {
     }
 
     private String headName() {
-        return c.tieWeights() ? GptParams.TOKEN_EMBEDDING : GptParams.HEAD;
+        return GptParams.headName(c);
     }
 
     GptConfig config() {
