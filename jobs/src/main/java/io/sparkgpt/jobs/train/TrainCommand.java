@@ -152,6 +152,9 @@ public class TrainCommand implements Callable<Integer> {
         if (r.confusion() != null) {
             m.put("train_accuracy", r.last().trainAccuracy());
             m.put("val_accuracy", r.last().valAccuracy());
+            // The evaluations' accuracies are their samples' (as the losses); this one is the whole split's.
+            m.put(r.confusion().split() + "_split_accuracy", r.confusion().accuracy());
+            m.put(r.confusion().split() + "_split_examples", r.confusion().total());
             m.put("confusion_matrix", r.confusion().json());
             m.put("confusion_png", r.confusion().png());
         }
