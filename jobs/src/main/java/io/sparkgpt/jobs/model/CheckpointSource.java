@@ -36,4 +36,15 @@ public final class CheckpointSource {
                 .orElseThrow(() -> new UserInputException("no valid checkpoint in " + uri
                         + ": train one first (sparkgpt train) or name a step-N directory"));
     }
+
+    /** A language model's checkpoint (generate, eval): a classifier's is refused, pointing to classify. */
+    public static io.sparkgpt.jobs.checkpoint.Checkpoint languageModel(String uri, Configuration conf)
+            throws IOException {
+        io.sparkgpt.jobs.checkpoint.Checkpoint c = open(uri, conf).checkpoint();
+        if (io.sparkgpt.model.GptConfig.fromJson(c.modelConfigJson()).isClassifier()) {
+            throw new UserInputException("checkpoint " + uri + " is a classifier's (train-classifier), not a language "
+                    + "model's: label texts with sparkgpt classify");
+        }
+        return c;
+    }
 }

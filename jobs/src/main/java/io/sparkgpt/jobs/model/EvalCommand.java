@@ -49,7 +49,7 @@ public final class EvalCommand implements Callable<Integer> {
             throw new UserInputException("--encoding: " + e.getMessage());
         }
         int[] ids = tokenizer.encode(Files.readString(text));
-        var net = NetworkCheckpoints.forInference(CheckpointSource.open(checkpoint, new Configuration()).checkpoint());
+        var net = NetworkCheckpoints.forInference(CheckpointSource.languageModel(checkpoint, new Configuration()));
         if (tokensOut != null) {
             Files.writeString(tokensOut, IntStream.of(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         }

@@ -55,7 +55,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (promptIds.length == 0) {
             throw new UserInputException("--prompt is empty: give some text to continue");
         }
-        var net = NetworkCheckpoints.forInference(CheckpointSource.open(checkpoint, new Configuration()).checkpoint());
+        var net = NetworkCheckpoints.forInference(CheckpointSource.languageModel(checkpoint, new Configuration()));
         int[] ids = Generator.generate(net, promptIds, maxNewTokens, sampling);
         String completion = tokenizer.decode(Arrays.copyOfRange(ids, promptIds.length, ids.length));
         if (json) {

@@ -188,6 +188,11 @@ class TrainClassifierTest {
             console.reset();
             assertEquals(2, SparkGpt.execute("classify", "--checkpoint", tmp.resolve("run").toString()));
             assertTrue(console.err().contains("give --text TEXT (one or more) or --input FILE"), console.err());
+            console.reset();
+            assertEquals(2, SparkGpt.execute("generate", "--checkpoint", tmp.resolve("run").toString(), "--prompt",
+                    "sun"));
+            assertTrue(console.err().contains("is a classifier's (train-classifier), not a language model's: label "
+                    + "texts with sparkgpt classify"), console.err());
         }
     }
 }
