@@ -3,7 +3,8 @@ package io.sparkgpt.model.engine;
 /**
  * LLaMA's element-wise parts, forward and backward: RMSNorm ({@code x / sqrt(mean(x^2) + eps) * w},
  * Hugging Face's LlamaRMSNorm) and the SwiGLU activation {@code silu(gate) * up}. Sums in double.
- * Backward kernels add (+=) into parameter gradients and into dx, as {@link Kernels}' do.
+ * Backward kernels add (+=) into parameter gradients and into dx, as {@link Kernels}' do. Float
+ * buffers take {@link LlamaFloatKernels}' path (the same math on heap copies).
  */
 public final class LlamaKernels {
 
@@ -12,6 +13,10 @@ public final class LlamaKernels {
 
     /** out = x * rstd * w per row [rows, c]; keeps each row's rstd for backward. */
     public static void rmsNorm(Buf out, Buf x, int rows, int c, Buf w, double eps, Buf rstd) {
+        if (out instanceof Buf.F32 o && x instanceof Buf.F32 xf && w instanceof Buf.F32 wf) {
+            LlamaFloatKernels.rmsNorm(o, xf, rows, c, wf, eps, rstd);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int row = r * c;
             double squares = 0;
@@ -32,6 +37,11 @@ public final class LlamaKernels {
      * dx = rstd (dn - n mean(dn n)), dw = sum over rows of dout n.
      */
     public static void rmsNormBackward(Buf dx, Buf dw, Buf dout, Buf x, Buf w, Buf rstd, int rows, int c) {
+        if (dx instanceof Buf.F32 a && dw instanceof Buf.F32 b && dout instanceof Buf.F32 d && x instanceof Buf.F32 f
+                && w instanceof Buf.F32 h) {
+            LlamaFloatKernels.rmsNormBackward(a, b, d, f, h, rstd, rows, c);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int row = r * c;
             double s = rstd.get(r);
@@ -51,6 +61,10 @@ public final class LlamaKernels {
 
     /** out[i] = silu(gate[i]) * up[i] for n elements, silu(g) = g / (1 + e^-g). */
     public static void swiglu(Buf out, Buf gate, Buf up, int n) {
+        if (out instanceof Buf.F32 o && gate instanceof Buf.F32 g && up instanceof Buf.F32 u) {
+            LlamaFloatKernels.swiglu(o, g, u, n);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             double g = gate.get(i);
             out.set(i, g / (1 + Math.exp(-g)) * up.get(i));
@@ -62,6 +76,11 @@ public final class LlamaKernels {
      * d gate = dout up sigma(g) (1 + g (1 - sigma(g))).
      */
     public static void swigluBackward(Buf dGate, Buf dUp, Buf dout, Buf gate, Buf up, int n) {
+        if (dGate instanceof Buf.F32 a && dUp instanceof Buf.F32 b && dout instanceof Buf.F32 d
+                && gate instanceof Buf.F32 g && up instanceof Buf.F32 u) {
+            LlamaFloatKernels.swigluBackward(a, b, d, g, u, n);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             double g = gate.get(i);
             double sigma = 1 / (1 + Math.exp(-g));

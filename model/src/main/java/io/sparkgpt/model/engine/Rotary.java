@@ -52,6 +52,10 @@ public final class Rotary {
     }
 
     private void turn(Buf x, int at, int angles, double direction) {
+        if (x instanceof Buf.F32 f) {
+            turnFloats(f, at, angles, direction);
+            return;
+        }
         for (int i = 0; i < half; i++) {
             double c = cos[angles + i];
             double s = direction * sin[angles + i];
@@ -60,5 +64,20 @@ public final class Rotary {
             x.set(at + i, x1 * c - x2 * s);
             x.set(at + half + i, x2 * c + x1 * s);
         }
+    }
+
+    /** As the generic loop (the same double arithmetic and float stores), on a heap copy of the head. */
+    private void turnFloats(Buf.F32 x, int at, int angles, double direction) {
+        float[] head = new float[2 * half];
+        x.read(at, head, 2 * half);
+        for (int i = 0; i < half; i++) {
+            double c = cos[angles + i];
+            double s = direction * sin[angles + i];
+            double x1 = head[i];
+            double x2 = head[half + i];
+            head[i] = (float) (x1 * c - x2 * s);
+            head[half + i] = (float) (x2 * c + x1 * s);
+        }
+        x.write(at, head, 2 * half);
     }
 }
