@@ -95,7 +95,8 @@ class ModelCommandsTest {
     @Test
     void exportThenImportGivesBackExactlyTheSameWeights() throws Exception {
         GptConfig[] configs = {GptConfig.preset("tiny"), GptConfig.preset("tiny").withTieWeights(true).withQkvBias(true),
-                GptConfig.preset("llama-tiny"), GptConfig.preset("llama-tiny").withTieWeights(true)};
+                GptConfig.preset("llama-tiny"), GptConfig.preset("llama-tiny").withTieWeights(true),
+                GptConfig.preset("tiny").asClassifier(3), GptConfig.preset("llama-tiny").asClassifier(2)};
         for (int i = 0; i < configs.length; i++) {
             Path ckpt = checkpoint(configs[i], "run" + i);
             Path file = tmp.resolve("model" + i + ".safetensors");
