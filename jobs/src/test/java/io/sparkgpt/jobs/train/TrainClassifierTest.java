@@ -186,6 +186,15 @@ class TrainClassifierTest {
             var p = json.get("predictions").get(1).get("probabilities");
             assertEquals(1.0, p.get("sun").asDouble() + p.get("storm").asDouble(), 1e-12);
             console.reset();
+            Path texts = tmp.resolve("texts.txt");
+            Files.write(texts, List.of("gloom and storm", "", "joy"));            // the empty line is skipped
+            assertEquals(0, SparkGpt.execute("classify", "--checkpoint", tmp.resolve("run").toString(), "--input",
+                    texts.toString()), console.err());
+            List<String> lines = console.out().lines().toList();
+            assertEquals(2, lines.size(), console.out());
+            assertTrue(lines.get(0).startsWith("storm\t") && lines.get(0).endsWith("\tgloom and storm"), lines.get(0));
+            assertTrue(lines.get(1).startsWith("sun\t") && lines.get(1).endsWith("\tjoy"), lines.get(1));
+            console.reset();
             assertEquals(2, SparkGpt.execute("classify", "--checkpoint", tmp.resolve("run").toString()));
             assertTrue(console.err().contains("give --text TEXT (one or more) or --input FILE"), console.err());
             console.reset();
