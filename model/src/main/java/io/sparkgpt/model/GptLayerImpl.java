@@ -160,24 +160,10 @@ class GptLayerImpl extends BaseLayer<GptLayer> implements IOutputLayer {
         double perSequence = (double) scored(targets) / input.size(0);  // T, or 1 for a classifier
         double tokenLossSum = engine().lossAndGradients(paramTensors(), gradientTensors(), ids(input),
                 targets, passSeed(), firstSequence, 1.0 / perSequence);
-        zeroFrozenNorm();
         lastPass = new PassScore(input, labels, tokenLossSum / perSequence);
         Gradient g = new DefaultGradient(gradientsFlattened);
         gradientViews.forEach(g.gradientForVariable()::put);                      // for DL4J's clipping
         return new Pair<>(g, null);                                                 // token ids have no gradient
-    }
-
-    /**
-     * The engine skips frozen blocks and embeddings (their gradients stay zero) but runs the final
-     * norm's backward on its way to the last block: with the head alone trained, zero that.
-     */
-    private void zeroFrozenNorm() {
-        Trainable trained = layerConf().trainableParams();
-        for (String name : List.of(GptParams.FINAL_NORM_SCALE, GptParams.FINAL_NORM_SHIFT)) {
-            if (gradientViews.containsKey(name) && !trained.trains(name, gpt())) {
-                gradientViews.get(name).assign(0);
-            }
-        }
     }
 
     /** The last backprop pass's loss if it ran on this data; else a forward pass (dropout if training). */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkgpt.jobs.UserInputException;
 import io.sparkgpt.jobs.checkpoint.Checkpoint;
-import io.sparkgpt.jobs.checkpoint.CheckpointStore;
 import io.sparkgpt.jobs.checkpoint.NetworkCheckpoints;
 import io.sparkgpt.jobs.model.CheckpointSource;
 import io.sparkgpt.model.GptConfig;
@@ -13,7 +12,6 @@ import io.sparkgpt.model.GptNetwork;
 import io.sparkgpt.model.GptParams;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -43,27 +41,36 @@ public final class ClassifierRuns {
     public record Classes(List<String> labels, int maxLength, String encoding) {
     }
 
+    /**
+     * A run's config with its model made the dataset's classifier, and the --from checkpoint of a new
+     * fine-tuning run (null otherwise), read once: its config here, its weights by {@link #start}.
+     */
+    record Resolved(TrainConfig config, Checkpoint pretrained) {
+    }
+
     /** The config with its model made the dataset's classifier; refuses a dataset of the other task. */
-    static TrainConfig resolve(TrainConfig c, DatasetInfo d, Configuration hadoop) throws IOException {
+    static Resolved resolve(TrainConfig c, DatasetInfo d, Configuration hadoop) throws IOException {
         if (!c.classifies()) {
             if (d.classification()) {
                 throw new UserInputException("--data " + d.directory() + " is a classification dataset (labels "
                         + d.labels() + "): train a classifier on it with sparkgpt train-classifier");
             }
-            return c;
+            return new Resolved(c, null);
         }
         if (!d.classification()) {
             throw new UserInputException("--data " + d.directory() + " holds language-model windows: make a "
                     + "classification dataset with sparkgpt tokenize --label-field for train-classifier");
         }
         GptConfig model = c.model();
-        if (!model.isClassifier()) {
+        Checkpoint pretrained = null;
+        if (!model.isClassifier()) {                                // a new run (a resumed one records its classifier)
             if (c.classifier().from() != null) {
                 if (c.passed("model")) {
                     throw new UserInputException("give --from or --preset/--config, not both: the --from "
                             + "checkpoint's model is the one fine-tuned");
                 }
-                model = GptConfig.fromJson(pretrained(c, hadoop).modelConfigJson());
+                pretrained = pretrained(c, hadoop);
+                model = GptConfig.fromJson(pretrained.modelConfigJson());
             }
             model = model.asClassifier(d.labels().size());
         }
@@ -71,25 +78,40 @@ public final class ClassifierRuns {
             throw new UserInputException("the run's model has num_classes " + model.numClasses() + " but --data "
                     + d.directory() + " has " + d.labels().size() + " labels: train it in a new --checkpoint-dir");
         }
-        return c.with(Map.of("model", model));
+        return new Resolved(c.with(Map.of("model", model)), pretrained);
+    }
+
+    /**
+     * A classifier run's start: a new fine-tuning run's pretrained weights into {@code net}, and
+     * classes.json (written by {@code log}, beside the metrics).
+     */
+    static void start(Resolved r, ComputationGraph net, DatasetInfo d, MetricsLog log) throws IOException {
+        if (r.pretrained() != null) {
+            copyPretrained(net, r.pretrained(), r.config().classifier().from());
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("labels", d.labels());
+        m.put("max_length", d.maxLength());
+        m.put("encoding", d.encoding());
+        log.replace(CLASSES_JSON, JSON.writeValueAsBytes(m));
     }
 
     /**
      * Copies every parameter of the --from checkpoint into {@code net} but the head, which keeps its
      * fresh init (the book's chapter 6 replaces out_head). The decoders must have the same shape.
      */
-    static void copyPretrained(ComputationGraph net, TrainConfig c, Configuration hadoop) throws IOException {
-        ComputationGraph source = NetworkCheckpoints.forInference(pretrained(c, hadoop));
+    private static void copyPretrained(ComputationGraph net, Checkpoint pretrained, String from) {
+        ComputationGraph source = NetworkCheckpoints.forInference(pretrained);
         GptConfig target = GptNetwork.config(net);
-        Map<String, INDArray> from = source.getLayer(GptNetwork.LAYER).paramTable();
+        Map<String, INDArray> given = source.getLayer(GptNetwork.LAYER).paramTable();
         Map<String, INDArray> into = net.getLayer(GptNetwork.LAYER).paramTable();
         for (GptParams.Spec s : GptParams.specs(target)) {
             if (s.name().equals(GptParams.SCORE)) {
                 continue;
             }
-            INDArray p = from.get(s.name());
+            INDArray p = given.get(s.name());
             if (p == null || !Arrays.equals(p.shape(), s.shape())) {
-                throw new UserInputException("--from " + c.classifier().from() + " has no parameter " + s.name()
+                throw new UserInputException("--from " + from + " has no parameter " + s.name()
                         + " of shape " + Arrays.toString(s.shape()) + ": fine-tune a checkpoint of this model");
             }
             into.get(s.name()).assign(p);
@@ -105,21 +127,10 @@ public final class ClassifierRuns {
         return checkpoint;
     }
 
-    static void writeClasses(CheckpointStore store, DatasetInfo d, Configuration hadoop) throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("labels", d.labels());
-        m.put("max_length", d.maxLength());
-        m.put("encoding", d.encoding());
-        FileSystem fs = store.directory().getFileSystem(hadoop);
-        try (FSDataOutputStream out = fs.create(new Path(store.directory(), CLASSES_JSON), true)) {
-            out.write(JSON.writeValueAsBytes(m));
-        }
-    }
-
     /** classes.json of the run that wrote {@code checkpoint} (a step directory or the run's directory). */
     public static Classes readClasses(Path checkpoint, Configuration hadoop) throws IOException {
         FileSystem fs = checkpoint.getFileSystem(hadoop);
-        for (Path dir = checkpoint; dir != null; dir = dir.getParent()) {
+        for (Path dir : List.of(checkpoint, checkpoint.getParent())) {     // a run's directory, or a step's in it
             Path file = new Path(dir, CLASSES_JSON);
             if (fs.exists(file)) {
                 try (FSDataInputStream in = fs.open(file)) {
@@ -128,9 +139,6 @@ public final class ClassifierRuns {
                     n.get("labels").forEach(l -> labels.add(l.asText()));
                     return new Classes(labels, n.get("max_length").asInt(), n.get("encoding").asText());
                 }
-            }
-            if (dir.equals(checkpoint.getParent())) {
-                break;                                                  // the step directory and its run only
             }
         }
         throw new UserInputException("--checkpoint " + checkpoint + " has no " + CLASSES_JSON + " beside it: "

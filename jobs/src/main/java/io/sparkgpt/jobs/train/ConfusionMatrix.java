@@ -3,9 +3,6 @@ package io.sparkgpt.jobs.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkgpt.model.GptNetwork;
-import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
@@ -63,14 +60,13 @@ public record ConfusionMatrix(List<String> labels, long[][] counts, String split
         return total() == 0 ? Double.NaN : (double) right / total();
     }
 
-    /** Writes confusion.json and confusion.png into {@code directory}; returns the matrix with their paths. */
-    static ConfusionMatrix write(List<String> labels, long[][] counts, String split, long step, FileSystem fs,
-                                 Path directory) throws IOException {
-        Path json = fs.makeQualified(new Path(directory, JSON_FILE));
-        Path png = fs.makeQualified(new Path(directory, PNG_FILE));
-        ConfusionMatrix m = new ConfusionMatrix(labels, counts, split, step, json.toString(), png.toString());
-        replace(fs, json, JSON.writeValueAsBytes(m.toMap()));
-        replace(fs, png, m.image());
+    /** Writes confusion.json and confusion.png beside {@code log}'s metrics; returns the matrix with their paths. */
+    static ConfusionMatrix write(List<String> labels, long[][] counts, String split, long step, MetricsLog log)
+            throws IOException {
+        ConfusionMatrix m = new ConfusionMatrix(labels, counts, split, step, log.path(JSON_FILE).toString(),
+                log.path(PNG_FILE).toString());
+        log.replace(JSON_FILE, JSON.writeValueAsBytes(m.toMap()));
+        log.replace(PNG_FILE, m.image());
         return m;
     }
 
@@ -100,16 +96,5 @@ public record ConfusionMatrix(List<String> labels, long[][] counts, String split
         java.util.Collections.reverse(top);
         chart.addSeries("examples", labels, top, cells);
         return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-    }
-
-    private static void replace(FileSystem fs, Path file, byte[] content) throws IOException {
-        Path tmp = new Path(file.getParent(), "." + file.getName() + ".tmp");
-        try (FSDataOutputStream out = fs.create(tmp, true)) {
-            out.write(content);
-        }
-        fs.delete(file, false);
-        if (!fs.rename(tmp, file)) {
-            throw new IOException("could not write " + file);
-        }
     }
 }

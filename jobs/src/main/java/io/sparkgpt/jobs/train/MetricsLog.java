@@ -39,7 +39,17 @@ final class MetricsLog {
     }
 
     Path curvePath() {
-        return fs.makeQualified(new Path(directory, CURVE));
+        return path(CURVE);
+    }
+
+    /** The qualified path of the small file {@code name} beside the metrics. */
+    Path path(String name) {
+        return fs.makeQualified(new Path(directory, name));
+    }
+
+    /** Replaces the small file {@code name} beside the metrics (classes.json, confusion.json and .png too). */
+    void replace(String name, byte[] content) throws IOException {
+        replace(new Path(directory, name), content);
     }
 
     static Map<String, Object> line(TrainResult.Evaluation e) {

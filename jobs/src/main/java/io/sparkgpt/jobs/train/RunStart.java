@@ -67,9 +67,6 @@ record RunStart(ComputationGraph net, TrainingState state, WarmupCosineSchedule 
             if (config.init().equals("book")) {
                 BookInit.apply(net, config.seed());
             }
-            if (config.classifies() && config.classifier().from() != null) {
-                ClassifierRuns.copyPretrained(net, config, hadoop);
-            }
             return new RunStart(net, TrainingState.start(config.seed()), schedule, null);
         }
         for (String torn : store.removeTornWrites()) {

@@ -39,23 +39,24 @@ public final class TrainJob {
         CheckpointStore store = new CheckpointStore(given.checkpointDir(), hadoop);
         TrainConfig recorded = RunStart.withRecordedSettings(given, store, hadoop);
         DatasetInfo dataset = DatasetInfo.read(recorded.data(), hadoop);
-        TrainConfig config = ClassifierRuns.resolve(recorded, dataset, hadoop);
+        ClassifierRuns.Resolved resolved = ClassifierRuns.resolve(recorded, dataset, hadoop);
+        TrainConfig config = resolved.config();
         dataset.requireFits(config.model());
         int workers = config.workers() > 0 ? config.workers() : jsc.defaultParallelism();
         WindowData train = WindowData.load(spark, dataset, DatasetFormat.TRAIN);
         RoundPlan plan = new RoundPlan(train.count(), config.windowsPerRound(workers), config.seed());
         long totalSteps = config.totalSteps(train.count(), workers);
         RunStart start = RunStart.of(config, store, workers, totalSteps, hadoop);
+        MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
         if (config.classifies()) {
-            ClassifierRuns.writeClasses(store, dataset, hadoop);
+            ClassifierRuns.start(resolved, start.net(), dataset, metrics);
         }
         EvalSample trainSample = new EvalSample(train, config.evalBatches(), config.batchSizePerWorker(), config.seed());
         WindowData val = WindowData.load(spark, dataset, DatasetFormat.VAL);
         EvalSample valSample = new EvalSample(val, config.evalBatches(), config.batchSizePerWorker(), config.seed());
         WorkerTimes workerTimes = new WorkerTimes(jsc.sc());
-        MetricsLog metrics = new MetricsLog(store.directory().getFileSystem(hadoop), store.directory());
         Run run = new Run(config, dataset, store, plan, start, train, val, workers, totalSteps, trainSample,
-                valSample, metrics, started, hadoop);
+                valSample, metrics, started);
         LOG.info(Progress.whereToWatch(jsc.sc().uiWebUrl(), metrics.metricsPath().toString()));
         DriverTraffic traffic = DriverTraffic.listen(jsc.sc());
         try (RoundTrainer trainer = RoundTrainer.of(jsc, start.net(), config, workers, workerTimes)) {
@@ -68,7 +69,7 @@ public final class TrainJob {
     /** What a run's loop reads: fixed before the first round. */
     private record Run(TrainConfig config, DatasetInfo dataset, CheckpointStore store, RoundPlan plan, RunStart start,
                        WindowData windows, WindowData val, int workers, long totalSteps, EvalSample trainSample,
-                       EvalSample valSample, MetricsLog metrics, long started, Configuration hadoop) {
+                       EvalSample valSample, MetricsLog metrics, long started) {
     }
 
     private static TrainResult train(RoundTrainer trainer, Run run, RoundTimings timings) throws IOException {
@@ -170,8 +171,7 @@ public final class TrainJob {
         long[][] counts = ConfusionMatrix.count(net, split, run.dataset().labels().size(),
                 run.config().batchSizePerWorker());
         ConfusionMatrix m = ConfusionMatrix.write(run.dataset().labels(), counts, onVal ? DatasetFormat.VAL
-                : DatasetFormat.TRAIN, step, run.store().directory().getFileSystem(run.hadoop()),
-                run.store().directory());
+                : DatasetFormat.TRAIN, step, run.metrics());
         LOG.info("confusion matrix ({} split, {} examples, accuracy {}): {}", m.split(), m.total(),
                 String.format("%.4f", m.accuracy()), m.json());
         return m;

@@ -91,6 +91,12 @@ class LabeledTokenizeJobTest {
                 + Math.min(ids.length, maxLength) + " " + label;
     }
 
+    /** The dataset's unscored target is the one the model's loss skips (two modules, one value). */
+    @Test
+    void theUnscoredTargetIsTheModelsIgnoredOne() {
+        assertEquals(io.sparkgpt.model.engine.CrossEntropyHead.IGNORE, DatasetFormat.UNSCORED);
+    }
+
     @Test
     void integerLabelsAreOrderedAsNumbers() throws IOException {
         Path input = jsonl("{\"text\": \"a\", \"label\": 10}", "{\"text\": \"b\", \"label\": 2}",

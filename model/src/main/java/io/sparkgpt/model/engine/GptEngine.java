@@ -45,7 +45,8 @@ public final class GptEngine {
     /**
      * Gradients are computed only for blocks {@code block ..} and above (the rest and the embeddings
      * are frozen and keep zero gradients): backward skips the frozen blocks, as PyTorch's autograd
-     * does for parameters without requires_grad.
+     * does for parameters without requires_grad. With {@code n_layers} (no block trained) the
+     * final norm is frozen too and backward ends at the head.
      */
     public void setFirstTrainedBlock(int block) {
         if (block < 0 || block > c.nLayers()) {
@@ -75,6 +76,9 @@ public final class GptEngine {
         Buf head = params.get(headName());
         double loss = a.head.lossAndBackward(a.lnf, a.rows, Mat.of(head, 0, c.embDim()), a.targets, gradScale,
                 a.dNorm, Mat.of(grads.get(headName()), 0, c.embDim()));
+        if (firstTrainedBlock == c.nLayers()) {
+            return loss;                                   // the head alone is trained: the final norm is frozen too
+        }
         a.dResidual.zero(0, a.dResidual.length());
         if (llama()) {
             LlamaKernels.rmsNormBackward(a.dResidual, grads.get(GptParams.FINAL_NORM_SCALE), a.dNorm,

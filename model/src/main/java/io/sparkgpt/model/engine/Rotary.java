@@ -39,6 +39,7 @@ public final class Rotary {
                       boolean inverse) {
         int hs = 2 * half;
         double direction = inverse ? -1 : 1;
+        float[] head = qkv instanceof Buf.F32 ? new float[hs] : null;     // one heap copy of a head, reused
         for (int r = 0; r < rows; r++) {
             int t = first + r % time;
             if (t >= positions) {
@@ -46,14 +47,14 @@ public final class Rotary {
             }
             for (int h = 0; h < heads + kvHeads; h++) {
                 int at = r * ld + (h < heads ? h * hs : c + (h - heads) * hs);
-                turn(qkv, at, t * half, direction);
+                turn(qkv, at, t * half, direction, head);
             }
         }
     }
 
-    private void turn(Buf x, int at, int angles, double direction) {
-        if (x instanceof Buf.F32 f) {
-            turnFloats(f, at, angles, direction);
+    private void turn(Buf x, int at, int angles, double direction, float[] head) {
+        if (head != null) {
+            turnFloats((Buf.F32) x, at, angles, direction, head);
             return;
         }
         for (int i = 0; i < half; i++) {
@@ -67,8 +68,7 @@ public final class Rotary {
     }
 
     /** As the generic loop (the same double arithmetic and float stores), on a heap copy of the head. */
-    private void turnFloats(Buf.F32 x, int at, int angles, double direction) {
-        float[] head = new float[2 * half];
+    private void turnFloats(Buf.F32 x, int at, int angles, double direction, float[] head) {
         x.read(at, head, 2 * half);
         for (int i = 0; i < half; i++) {
             double c = cos[angles + i];
